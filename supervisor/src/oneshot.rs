@@ -1,0 +1,106 @@
+//! `scar-supervisor run`: one file through one image, no cloud at all.
+//!
+//! The paper's workflow is to try a script on one file locally before
+//! scaling out; this is that, with exactly the in-function code path: the
+//! same cache, unpacker, runtimes, script environment and metrics line.
+//! Outputs are copied into a local folder instead of uploaded.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::config;
+use crate::container::Runtime;
+use crate::invocation::{self, InputSource, Job, TIMEOUT_EXIT_CODE, Workspace, iso8601, now_ms};
+use crate::reference::ImageRef;
+use crate::stage;
+
+/// Exit code for failures of the supervisor itself (as `docker run`).
+pub const SUPERVISOR_FAILURE: i32 = 125;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct OneShot {
+    /// Image reference.
+    pub image: String,
+    /// Script file.
+    pub script: PathBuf,
+    /// Input file, if any.
+    pub input: Option<PathBuf>,
+    /// Where outputs are copied.
+    pub output_dir: PathBuf,
+    /// Image cache (default `$TMPDIR/scar`).
+    pub cache_dir: Option<PathBuf>,
+    /// Runtime.
+    pub runtime: Runtime,
+    /// Extra variables for the script.
+    pub env: Vec<(String, String)>,
+    /// Time budget of the script.
+    pub timeout: Option<Duration>,
+    /// Function name in the metrics line.
+    pub name: String,
+}
+
+/// Runs it; returns the process exit code (the script's, 124 on timeout) or
+/// a one-line error (exit 125).
+pub async fn run(req: &OneShot) -> Result<i32, String> {
+    let script = std::fs::read(&req.script).map_err(|e| {
+        format!(
+            "script {}: {e}; pass --script with the path of a shell script",
+            req.script.display()
+        )
+    })?;
+    if let Some(input) = &req.input
+        && !input.is_file()
+    {
+        return Err(format!(
+            "input file {} does not exist or is not a file; pass --input with a file to process",
+            input.display()
+        ));
+    }
+    let image: ImageRef = req.image.parse().map_err(|e| format!("{e}"))?;
+    let store = config::image_store(req.cache_dir.clone()).map_err(|e| e.to_string())?;
+    let deadline = req.timeout.map(|t| Instant::now() + t);
+    let prepared = store.ensure(&image).await.map_err(|e| e.to_string())?;
+
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let ws = Workspace::create(&config::work_root(), &request_id, req.runtime)
+        .map_err(|e| e.to_string())?;
+    let event = match &req.input {
+        Some(p) => serde_json::json!({"input": {"file": p.to_string_lossy()}}),
+        None => serde_json::json!({}),
+    };
+    let job = Job {
+        request_id,
+        function_name: req.name.clone(),
+        script,
+        runtime: req.runtime,
+        vars: req.env.clone(),
+        event: event.to_string(),
+        event_time: iso8601(now_ms()),
+        deadline,
+    };
+    let input = req.input.clone().map(InputSource::File);
+    let mut outcome = invocation::run_job(&job, &prepared, &ws, input.as_ref())
+        .await
+        .map_err(|e| e.to_string())?;
+    let copy_started = Instant::now();
+    std::fs::create_dir_all(&req.output_dir).map_err(|e| {
+        format!(
+            "output folder {}: {e}; pass a writable --output-dir",
+            req.output_dir.display()
+        )
+    })?;
+    let copied = stage::copy_outputs(&outcome.outputs, &req.output_dir);
+    outcome.metrics.upload_ms = copy_started.elapsed().as_millis() as u64;
+    println!("{}", outcome.metrics.line());
+    copied.map_err(|e| format!("copying outputs: {e}"))?;
+    if outcome.timed_out {
+        eprintln!(
+            "scar: the script was killed after {:.1} s (--timeout); {} partial outputs were kept",
+            req.timeout.unwrap_or_default().as_secs_f64(),
+            outcome.outputs.len()
+        );
+        return Ok(TIMEOUT_EXIT_CODE);
+    }
+    Ok(outcome.metrics.exit_code)
+}
