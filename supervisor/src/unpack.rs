@@ -253,7 +253,7 @@ impl Unpacker {
                 entry: raw_name.clone(),
                 reason: reason.to_owned(),
             };
-            let rel = relative_name(&entry.path_bytes()).map_err(|r| unsafe_entry(r))?;
+            let rel = relative_name(&entry.path_bytes()).map_err(&unsafe_entry)?;
             let Some(rel) = rel else {
                 continue; // the root itself ("./")
             };
