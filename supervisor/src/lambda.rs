@@ -218,7 +218,7 @@ async fn run_one(
         Some(diag(
             "ScriptTimedOut",
             format!(
-                "the script on {what} was killed at the deadline (function timeout minus SCAR_TIMEOUT_RESERVE_S); {} partial outputs were uploaded; raise the function's timeout",
+                "the script on {what} was killed at the deadline (function timeout minus SCAR_TIMEOUT_RESERVE_S); {} partial output uploads were made; raise the function's timeout",
                 uploaded.len()
             ),
         ))
@@ -226,7 +226,7 @@ async fn run_one(
         Some(diag(
             "ScriptFailed",
             format!(
-                "the script on {what} exited with code {}; its output is in the log above; {} outputs were uploaded",
+                "the script on {what} exited with code {}; its output is in the log above; {} output uploads were made",
                 m.exit_code,
                 uploaded.len()
             ),

@@ -211,9 +211,28 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn sdk_error<E: std::error::Error + 'static>(e: &aws_sdk_s3::error::SdkError<E>) -> String {
-    use aws_sdk_s3::error::DisplayErrorContext;
-    DisplayErrorContext(e).to_string()
+/// One line for an SDK failure: S3's error code and message when S3
+/// answered, else the transport failure and its causes (never the SDK's
+/// whole debug dump, which carries the raw HTTP exchange).
+fn sdk_error<E>(e: &aws_sdk_s3::error::SdkError<E>) -> String
+where
+    E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata + 'static,
+{
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    if let Some(code) = e.code() {
+        return format!("{code}: {}", e.message().unwrap_or("no message"));
+    }
+    let mut s = e.to_string();
+    let mut cur = std::error::Error::source(e);
+    while let Some(inner) = cur {
+        let m = inner.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = inner.source();
+    }
+    s
 }
 
 impl Storage {

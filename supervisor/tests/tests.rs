@@ -1,6 +1,7 @@
 //! Integration tests of the `scar-supervisor` binary, built as one test
 //! binary: the one-shot `run` mode (image sources, cache, unpack safety,
-//! timeouts, runtimes, bad input) and the Lambda custom-runtime mode. Every
+//! timeouts, runtimes, bad input, a really full disk) and the Lambda
+//! custom-runtime mode (S3 staging against an in-process S3 server). Every
 //! test drives the real binary as a child process with its own temporary
 //! folders and, where it pulls, its own `docker-registry`.
 //!
@@ -14,6 +15,8 @@ mod support;
 mod bad_input;
 #[path = "cases/cache.rs"]
 mod cache;
+#[path = "cases/disk_full.rs"]
+mod disk_full;
 #[path = "cases/fixtures.rs"]
 mod fixtures;
 #[path = "cases/lambda_mode.rs"]
@@ -22,5 +25,7 @@ mod lambda_mode;
 mod oneshot;
 #[path = "cases/runtimes.rs"]
 mod runtimes;
+#[path = "cases/staging.rs"]
+mod staging;
 #[path = "cases/unpack_safety.rs"]
 mod unpack_safety;

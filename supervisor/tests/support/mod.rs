@@ -19,7 +19,8 @@
 //!   (exit code, output, metrics line), [`ChildGuard`] (a long-lived child);
 //! - [`sandbox`]: [`Sandbox`], one temporary folder per test (cache, outputs, inputs, scripts);
 //! - [`fsutil`]: cache layout paths and filesystem walks used by assertions;
-//! - [`lambda_api`]: [`FakeRuntimeApi`], the Lambda Runtime API on loopback.
+//! - [`lambda_api`]: [`FakeRuntimeApi`], the Lambda Runtime API on loopback;
+//! - [`s3`]: [`S3Server`], an in-process S3 endpoint (s3s + s3s-fs) and a blocking client.
 
 // A benchmark uses only part of this module: unused helpers are not errors.
 #![allow(dead_code, unused_imports)]
@@ -30,6 +31,7 @@ pub mod image;
 pub mod lambda_api;
 pub mod registry;
 pub mod run;
+pub mod s3;
 pub mod sandbox;
 pub mod tarball;
 
@@ -38,6 +40,7 @@ pub use image::*;
 pub use lambda_api::*;
 pub use registry::*;
 pub use run::*;
+pub use s3::*;
 pub use sandbox::*;
 
 use sha2::{Digest, Sha256};
