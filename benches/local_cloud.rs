@@ -1,0 +1,421 @@
+//! The local cloud's two studies, in one run:
+//!
+//! 1. Freeze/thaw, after the SCAR paper's section 4.1: a table of
+//!    (invocation, duration, init, cache hit, environment) for
+//!    (a) request-response invocations one after the other,
+//!    (b) an async burst without preheating,
+//!    (c) the same burst after preheating N environments,
+//!    (d) an invocation after the keep-warm period expired.
+//! 2. Throughput: N files through S3 -> notification -> Lambda -> supervisor
+//!    -> S3, against the same N script runs done directly with
+//!    `scar-supervisor run` (same image, runtime and parallelism, warm
+//!    cache). Target: ratio >= 0.8.
+//!
+//! Everything goes through the AWS SDKs, as a user's tools would.
+//! Run: `cargo bench -p scar-tui --bench local_cloud` (`SCAR_BENCH_FILES`
+//! sets N, default 1000).
+
+#[path = "../tests/util.rs"]
+mod util;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Environment, FunctionCode, InvocationType, Runtime};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Event, LambdaFunctionConfiguration, NotificationConfiguration};
+use base64::Engine;
+use serde_json::Value;
+use util::*;
+
+const ROLE: &str = "arn:aws:iam::000000000000:role/scar";
+
+async fn create(cloud: &Cloud, name: &str, script: &str, outputs: &str, reserved: i32) -> String {
+    let client = lambda(cloud.get(), None);
+    let env = Environment::builder()
+        .variables("SCAR_IMAGE", busybox_image(cloud.dir.path()))
+        .variables(
+            "SCAR_SCRIPT",
+            base64::engine::general_purpose::STANDARD.encode(script),
+        )
+        .variables("SCAR_OUTPUTS", outputs)
+        .build();
+    let out = client
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Providedal2023)
+        .role(ROLE)
+        .timeout(120)
+        .memory_size(1024)
+        .environment(env)
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(zip_of(&supervisor_bootstrap(), None)))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create_function");
+    client
+        .put_function_concurrency()
+        .function_name(name)
+        .reserved_concurrent_executions(reserved)
+        .send()
+        .await
+        .expect("concurrency");
+    out.function_arn().unwrap_or_default().to_owned()
+}
+
+/// Per request: (first log timestamp, REPORT duration, init, cache hit, stream).
+async fn requests(
+    cloud: &Cloud,
+    function: &str,
+) -> Vec<(i64, f64, Option<f64>, Option<i64>, String)> {
+    let client = logs(cloud.get(), None);
+    let mut token = None;
+    let mut by_id: HashMap<String, (i64, f64, Option<f64>, Option<i64>, String)> = HashMap::new();
+    loop {
+        let page = client
+            .filter_log_events()
+            .log_group_name(format!("/aws/lambda/{function}"))
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("filter_log_events");
+        for e in page.events() {
+            let msg = e.message().unwrap_or_default();
+            let stream = e.log_stream_name().unwrap_or_default();
+            let ts = e.timestamp().unwrap_or(0);
+            if let Some(rest) = msg.strip_prefix("REPORT RequestId: ") {
+                let id = rest.split('\t').next().unwrap_or_default().to_owned();
+                let field = |name: &str| {
+                    rest.split('\t')
+                        .find_map(|f| f.strip_prefix(name))
+                        .and_then(|v| v.trim_end_matches(" ms").parse::<f64>().ok())
+                };
+                let entry = by_id
+                    .entry(id)
+                    .or_insert((ts, 0.0, None, None, stream.to_owned()));
+                entry.1 = field("Duration: ").unwrap_or(0.0);
+                entry.2 = field("Init Duration: ");
+                entry.4 = stream.to_owned();
+            } else if let Ok(v) = serde_json::from_str::<Value>(msg)
+                && v.get("_aws").is_some()
+            {
+                let id = v["RequestId"].as_str().unwrap_or_default().to_owned();
+                let entry = by_id
+                    .entry(id)
+                    .or_insert((ts, 0.0, None, None, stream.to_owned()));
+                entry.3 = v["CacheHit"].as_i64();
+            } else if let Some(id) = msg.strip_prefix("START RequestId: ") {
+                let id = id.split(' ').next().unwrap_or_default().to_owned();
+                let entry = by_id
+                    .entry(id)
+                    .or_insert((ts, 0.0, None, None, stream.to_owned()));
+                entry.0 = ts;
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut v: Vec<_> = by_id.into_values().collect();
+    v.sort_by_key(|r| r.0);
+    v
+}
+
+fn print_table(title: &str, rows: &[(i64, f64, Option<f64>, Option<i64>, String)], skip: usize) {
+    println!("\n{title}");
+    println!("| # | duration ms | init ms | cache hit | environment |");
+    println!("|---|---|---|---|---|");
+    let mut envs: HashMap<String, usize> = HashMap::new();
+    for (i, (_, d, init, hit, stream)) in rows.iter().enumerate() {
+        let n = envs.len();
+        let env = *envs.entry(stream.clone()).or_insert(n + 1);
+        if i < skip {
+            continue;
+        }
+        println!(
+            "| {} | {d:.1} | {} | {} | env-{env} |",
+            i + 1 - skip,
+            init.map_or("-".into(), |x| format!("{x:.1}")),
+            hit.map_or("-".into(), |h| h.to_string()),
+        );
+    }
+}
+
+async fn drain(cloud: &Cloud) {
+    let l = cloud.get().lambda().clone();
+    eventually(Duration::from_secs(600), || {
+        let l = l.clone();
+        async move { (l.queued_events() == 0).then_some(()) }
+    })
+    .await
+    .expect("queue drained");
+}
+
+async fn async_burst(cloud: &Cloud, name: &str, n: usize) {
+    let client = lambda(cloud.get(), None);
+    for _ in 0..n {
+        client
+            .invoke()
+            .function_name(name)
+            .invocation_type(InvocationType::Event)
+            .payload(Blob::new(b"{}".to_vec()))
+            .send()
+            .await
+            .expect("event");
+    }
+    drain(cloud).await;
+}
+
+async fn freeze_thaw_study() {
+    println!("== Freeze/thaw study (SCAR paper, section 4.1), busybox image, trivial script");
+    let mut cloud = Cloud::start().await;
+    let script = "echo run $REQUEST_ID\n";
+    create(&cloud, "rr", script, "[]", 4).await;
+    let client = lambda(cloud.get(), None);
+    for _ in 0..6 {
+        client
+            .invoke()
+            .function_name("rr")
+            .payload(Blob::new(b"{}".to_vec()))
+            .send()
+            .await
+            .expect("invoke");
+    }
+    print_table(
+        "(a) request-response, one after the other",
+        &requests(&cloud, "rr").await,
+        0,
+    );
+
+    create(&cloud, "burst", script, "[]", 4).await;
+    async_burst(&cloud, "burst", 12).await;
+    print_table(
+        "(b) async burst of 12, no preheat (reserved concurrency 4)",
+        &requests(&cloud, "burst").await,
+        0,
+    );
+
+    create(&cloud, "preheated", script, "[]", 4).await;
+    let pings = (0..4).map(|_| {
+        let c = client.clone();
+        tokio::spawn(async move {
+            c.invoke()
+                .function_name("preheated")
+                .payload(Blob::new(br#"{"scar": "preheat"}"#.to_vec()))
+                .send()
+                .await
+        })
+    });
+    futures_util::future::join_all(pings).await;
+    async_burst(&cloud, "preheated", 12).await;
+    print_table(
+        "(c) the same burst after preheating 4 environments (first 4 rows: the pings)",
+        &requests(&cloud, "preheated").await,
+        0,
+    );
+
+    // (d) A short keep-warm period, then one invocation after it expired.
+    if let Some(c) = cloud.cloud.take() {
+        c.shutdown().await;
+    }
+    let mut config = test_config(cloud.dir.path());
+    config.keep_warm = Duration::from_secs(2);
+    cloud.cloud = Some(
+        scar_tui::local::LocalCloud::start(config)
+            .await
+            .expect("restart"),
+    );
+    let client = lambda(cloud.get(), None);
+    create(&cloud, "expiry", script, "[]", 4).await;
+    for pause in [0u64, 0, 3, 0] {
+        tokio::time::sleep(Duration::from_secs(pause)).await;
+        client
+            .invoke()
+            .function_name("expiry")
+            .payload(Blob::new(b"{}".to_vec()))
+            .send()
+            .await
+            .expect("invoke");
+    }
+    print_table(
+        "(d) keep-warm 2 s: two invocations, a 3 s pause, two more (row 3 is cold again)",
+        &requests(&cloud, "expiry").await,
+        0,
+    );
+}
+
+async fn throughput(n: usize, parallel: i32) {
+    println!("\n== Throughput: {n} files, trivial script, parallelism {parallel}");
+    let cloud = Cloud::start().await;
+    let s3c = s3(cloud.get(), None);
+    for b in ["tin", "tout"] {
+        s3c.create_bucket().bucket(b).send().await.expect("bucket");
+    }
+    let script = "cp \"$INPUT_FILE_PATH\" \"$TMP_OUTPUT_DIR/\"\n";
+    let arn = create(
+        &cloud,
+        "through",
+        script,
+        r#"[{"bucket": "tout"}]"#,
+        parallel,
+    )
+    .await;
+    // Preheat so both sides start from a warm cache.
+    let client = lambda(cloud.get(), None);
+    let pings = (0..parallel).map(|_| {
+        let c = client.clone();
+        tokio::spawn(async move {
+            c.invoke()
+                .function_name("through")
+                .payload(Blob::new(br#"{"scar": "preheat"}"#.to_vec()))
+                .send()
+                .await
+        })
+    });
+    futures_util::future::join_all(pings).await;
+    s3c.put_bucket_notification_configuration()
+        .bucket("tin")
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .lambda_function_configurations(
+                    LambdaFunctionConfiguration::builder()
+                        .lambda_function_arn(&arn)
+                        .events(Event::from("s3:ObjectCreated:*"))
+                        .build()
+                        .expect("config"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("notifications");
+
+    let started = Instant::now();
+    let puts = futures_util::stream::iter(0..n).map(|i| {
+        let s3c = s3c.clone();
+        async move {
+            s3c.put_object()
+                .bucket("tin")
+                .key(format!("f{i:05}.txt"))
+                .body(ByteStream::from(format!("file {i}\n").into_bytes()))
+                .send()
+                .await
+                .expect("put")
+        }
+    });
+    use futures_util::StreamExt;
+    puts.buffer_unordered(16).collect::<Vec<_>>().await;
+    let l = cloud.get().lambda().clone();
+    eventually(Duration::from_secs(1800), || {
+        let (s3c, l) = (s3c.clone(), l.clone());
+        async move {
+            if l.queued_events() > 0 {
+                return None;
+            }
+            let mut count = 0;
+            let mut token = None;
+            loop {
+                let page = s3c
+                    .list_objects_v2()
+                    .bucket("tout")
+                    .set_continuation_token(token)
+                    .send()
+                    .await
+                    .ok()?;
+                count += page.key_count().unwrap_or(0) as usize;
+                token = page.next_continuation_token().map(str::to_owned);
+                if token.is_none() {
+                    break;
+                }
+            }
+            (count >= n).then_some(())
+        }
+    })
+    .await
+    .expect("all outputs");
+    let cloud_time = started.elapsed();
+    let failed = l.failed_events(None).len();
+
+    // The same runs directly: one-shot supervisor, same image and runtime,
+    // same parallelism, warm cache.
+    let dir = cloud.dir.path().join("direct");
+    std::fs::create_dir_all(&dir).unwrap();
+    let image = busybox_image(cloud.dir.path());
+    let script_file = dir.join("s.sh");
+    std::fs::write(&script_file, script).unwrap();
+    let cache = dir.join("cache");
+    let bin = supervisor_bin();
+    let run_one = |i: usize| {
+        let input = dir.join(format!("f{i:05}.txt"));
+        std::fs::write(&input, format!("file {i}\n")).unwrap();
+        std::process::Command::new(&bin)
+            .args(["run", "--image", &image, "--script"])
+            .arg(&script_file)
+            .arg("--input")
+            .arg(&input)
+            .arg("--output-dir")
+            .arg(dir.join("out"))
+            .arg("--cache-dir")
+            .arg(&cache)
+            .output()
+            .expect("direct run")
+    };
+    assert!(run_one(0).status.success(), "warm-up run");
+    let started = Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..parallel {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= n {
+                        return;
+                    }
+                    assert!(run_one(i).status.success());
+                }
+            });
+        }
+    });
+    let direct_time = started.elapsed();
+    let ratio = direct_time.as_secs_f64() / cloud_time.as_secs_f64();
+    println!("| path | {n} files, s | files/s |");
+    println!("|---|---|---|");
+    println!(
+        "| local cloud (S3 put -> notification -> Lambda -> supervisor -> S3) | {:.2} | {:.1} |",
+        cloud_time.as_secs_f64(),
+        n as f64 / cloud_time.as_secs_f64()
+    );
+    println!(
+        "| direct (`scar-supervisor run`, {parallel} in parallel) | {:.2} | {:.1} |",
+        direct_time.as_secs_f64(),
+        n as f64 / direct_time.as_secs_f64()
+    );
+    println!(
+        "ratio (direct time / cloud time): {ratio:.2} (target >= 0.8); failed events: {failed}"
+    );
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let n = std::env::var("SCAR_BENCH_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let started = Instant::now();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cloud = scar_tui::local::LocalCloud::start(scar_tui::local::LocalConfig::new(dir.path()))
+        .await
+        .expect("start");
+    println!(
+        "local cloud serving after {:.1} ms (target < 200 ms)",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    cloud.shutdown().await;
+    freeze_thaw_study().await;
+    throughput(n, 4).await;
+}

@@ -1,0 +1,227 @@
+//! The embedded local cloud: S3, Lambda, CloudWatch Logs and CloudWatch on
+//! one loopback endpoint, spoken to through the AWS SDKs like AWS itself.
+//!
+//! It is the console's default backend and the test bed of the project: it
+//! hosts the unmodified supervisor `bootstrap` under a Lambda Runtime API,
+//! with Lambda's execution-environment behaviour (warm reuse, freeze/thaw,
+//! concurrency, async retries) that the paper's results depend on. State
+//! lives in a data folder and survives restarts; every request is SigV4
+//! checked against a per-install key. This module imports nothing from the
+//! console, so it could become its own crate.
+
+pub mod keys;
+pub mod lambda;
+pub mod logs;
+pub mod metrics;
+pub mod protocol;
+pub mod s3;
+pub mod server;
+pub mod sigv4;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use keys::AccessKey;
+
+/// A failure of the local cloud, naming the path or address involved.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    /// A data file could not be read or written.
+    #[error("local cloud data {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A data file is unreadable.
+    #[error("local cloud data {path} is corrupt: {detail}")]
+    Corrupt {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong and how to recover.
+        detail: String,
+    },
+    /// The listening port could not be bound.
+    #[error("cannot listen on {addr}: {source}; pick another --port or stop what uses it")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No data folder could be determined.
+    #[error("no data folder: $HOME is not set; pass --data-dir")]
+    NoDataDir,
+}
+
+impl LocalError {
+    /// An I/O failure at `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> LocalError {
+        LocalError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// How to run the local cloud.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    /// Where state lives (buckets, functions, logs, metrics, queues, key).
+    pub data_dir: PathBuf,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// The region reported to clients and functions.
+    pub region: String,
+    /// How long an idle execution environment is kept (frozen) before it is reaped.
+    pub keep_warm: Duration,
+    /// The account's concurrency limit (AWS's default is 1000).
+    pub account_concurrency: u32,
+    /// Delays before the two retries of a failed `Event` invocation (AWS
+    /// waits about 1 and 2 minutes; locally the default is 1 and 2 seconds).
+    pub retry_delays: [Duration; 2],
+}
+
+impl LocalConfig {
+    /// The default data folder: the user's data dir (`directories`) + `local`.
+    pub fn default_data_dir() -> Result<PathBuf, LocalError> {
+        directories::ProjectDirs::from("", "", "scar-tui")
+            .map(|d| d.data_dir().join("local"))
+            .ok_or(LocalError::NoDataDir)
+    }
+
+    /// Defaults for a data folder.
+    pub fn new(data_dir: impl Into<PathBuf>) -> LocalConfig {
+        LocalConfig {
+            data_dir: data_dir.into(),
+            port: 0,
+            region: "us-east-1".into(),
+            keep_warm: Duration::from_secs(15 * 60),
+            account_concurrency: 1000,
+            retry_delays: [Duration::from_secs(1), Duration::from_secs(2)],
+        }
+    }
+}
+
+/// A running local cloud.
+pub struct LocalCloud {
+    endpoint: String,
+    key: AccessKey,
+    region: String,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+    lambda: Arc<lambda::Lambda>,
+    metrics: Arc<metrics::MetricStore>,
+}
+
+impl std::fmt::Debug for LocalCloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalCloud")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalCloud {
+    /// Opens the data folder and starts serving on 127.0.0.1.
+    pub async fn start(config: LocalConfig) -> Result<LocalCloud, LocalError> {
+        let data = &config.data_dir;
+        for sub in ["s3", "lambda", "logs", "metrics"] {
+            let p = data.join(sub);
+            std::fs::create_dir_all(&p).map_err(|e| LocalError::io(&p, e))?;
+        }
+        let key = AccessKey::load_or_create(data)?;
+        let addr = format!("127.0.0.1:{}", config.port);
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|source| LocalError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| LocalError::Bind { addr, source })?;
+        let endpoint = format!("http://{local}");
+
+        let metrics = metrics::MetricStore::open(&data.join("metrics"))?;
+        let logs = logs::LogStore::open(&data.join("logs"), metrics.clone())?;
+        let lambda = lambda::Lambda::open(lambda::LambdaSettings {
+            dir: data.join("lambda"),
+            endpoint: endpoint.clone(),
+            key: key.clone(),
+            region: config.region.clone(),
+            keep_warm: config.keep_warm,
+            account_concurrency: config.account_concurrency,
+            retry_delays: config.retry_delays,
+            logs: logs.clone(),
+            metrics: metrics.clone(),
+        })?;
+        let s3 = s3::build(&data.join("s3"), &key, &config.region, lambda.clone())?;
+        let services = Arc::new(server::Services {
+            key: key.clone(),
+            s3,
+            lambda: lambda.clone(),
+            logs,
+            metrics: metrics.clone(),
+        });
+        let (tx, rx) = watch::channel(false);
+        let server = tokio::spawn(server::serve(listener, services, rx));
+        Ok(LocalCloud {
+            endpoint,
+            key,
+            region: config.region,
+            shutdown: tx,
+            server,
+            lambda,
+            metrics,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The install's access key.
+    pub fn key(&self) -> &AccessKey {
+        &self.key
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The Lambda service (for in-process callers: the console, tests).
+    pub fn lambda(&self) -> &Arc<lambda::Lambda> {
+        &self.lambda
+    }
+
+    /// The CloudWatch metric store (for in-process callers: the console, tests).
+    pub fn metrics(&self) -> &Arc<metrics::MetricStore> {
+        &self.metrics
+    }
+
+    /// Shell lines that point any AWS client at this cloud.
+    pub fn export_lines(&self) -> String {
+        format!(
+            "export AWS_ENDPOINT_URL={}\nexport AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\nexport AWS_REGION={}\n",
+            self.endpoint, self.key.access_key_id, self.key.secret_access_key, self.region
+        )
+    }
+
+    /// Stops serving and ends every execution environment. Queued async
+    /// events stay on disk for the next start.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        self.lambda.shutdown().await;
+    }
+}

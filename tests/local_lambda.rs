@@ -1,0 +1,592 @@
+//! The local Lambda through aws-sdk-lambda: functions built from the real
+//! supervisor `bootstrap`, cold and warm starts, concurrency limits,
+//! timeouts, crashes, async retries, AWS's errors, and restarts.
+
+use std::time::Duration;
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Environment, FunctionCode, InvocationType, LogType, Runtime};
+use base64::Engine;
+use serde_json::Value;
+
+use crate::util::*;
+
+const ROLE: &str = "arn:aws:iam::000000000000:role/scar";
+
+async fn create(
+    client: &aws_sdk_lambda::Client,
+    name: &str,
+    zip: Vec<u8>,
+    vars: &[(&str, String)],
+    timeout: i32,
+) -> aws_sdk_lambda::operation::create_function::CreateFunctionOutput {
+    let mut env = Environment::builder();
+    for (k, v) in vars {
+        env = env.variables(*k, v.clone());
+    }
+    client
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Providedal2023)
+        .role(ROLE)
+        .handler("bootstrap")
+        .timeout(timeout)
+        .memory_size(512)
+        .environment(env.build())
+        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+        .send()
+        .await
+        .expect("create_function")
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// A supervisor function over the busybox demo image running `script`.
+async fn supervisor_fn(
+    client: &aws_sdk_lambda::Client,
+    dir: &std::path::Path,
+    name: &str,
+    script: &str,
+    timeout: i32,
+) {
+    let image = busybox_image(dir);
+    create(
+        client,
+        name,
+        zip_of(&supervisor_bootstrap(), None),
+        &[("SCAR_IMAGE", image), ("SCAR_SCRIPT", b64(script))],
+        timeout,
+    )
+    .await;
+}
+
+#[derive(Debug)]
+struct Invoked {
+    payload: Value,
+    function_error: Option<String>,
+    log: String,
+}
+
+async fn invoke(
+    client: &aws_sdk_lambda::Client,
+    name: &str,
+    payload: &str,
+) -> Result<Invoked, String> {
+    let out = client
+        .invoke()
+        .function_name(name)
+        .log_type(LogType::Tail)
+        .payload(Blob::new(payload.as_bytes().to_vec()))
+        .send()
+        .await
+        .map_err(|e| format!("{}", aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+    let log = out
+        .log_result()
+        .map(|l| {
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(l)
+                    .expect("b64"),
+            )
+            .expect("utf8")
+        })
+        .unwrap_or_default();
+    Ok(Invoked {
+        payload: out
+            .payload()
+            .map(|p| serde_json::from_slice(p.as_ref()).unwrap_or(Value::Null))
+            .unwrap_or(Value::Null),
+        function_error: out.function_error().map(str::to_owned),
+        log,
+    })
+}
+
+fn metrics_line(log: &str) -> Value {
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("_aws").is_some())
+        .unwrap_or_else(|| panic!("no metrics line in:\n{log}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cold_then_warm_in_the_same_environment() {
+    let cloud = Cloud::start().await;
+    let client = lambda(cloud.get(), None);
+    supervisor_fn(
+        &client,
+        cloud.dir.path(),
+        "warm",
+        "echo hello from $REQUEST_ID\n",
+        30,
+    )
+    .await;
+
+    let first = invoke(&client, "warm", "{}").await.unwrap();
+    assert_eq!(
+        first.function_error, None,
+        "{}\n{}",
+        first.payload, first.log
+    );
+    assert_eq!(first.payload["exit_code"], 0);
+    assert!(first.log.contains("START RequestId: "), "{}", first.log);
+    assert!(first.log.contains("hello from "), "{}", first.log);
+    let report = first
+        .log
+        .lines()
+        .find(|l| l.starts_with("REPORT"))
+        .expect("REPORT line");
+    for field in [
+        "Duration: ",
+        "Billed Duration: ",
+        "Memory Size: 512 MB",
+        "Max Memory Used: ",
+        "Init Duration: ",
+    ] {
+        assert!(report.contains(field), "{report}");
+    }
+    assert_eq!(metrics_line(&first.log)["CacheHit"], 0);
+
+    let second = invoke(&client, "warm", "{}").await.unwrap();
+    assert_eq!(second.function_error, None);
+    let report = second
+        .log
+        .lines()
+        .find(|l| l.starts_with("REPORT"))
+        .expect("REPORT line");
+    assert!(
+        !report.contains("Init Duration"),
+        "a warm start has no init: {report}"
+    );
+    assert_eq!(
+        metrics_line(&second.log)["CacheHit"],
+        1,
+        "the image stayed in the environment's /tmp"
+    );
+    assert_eq!(cloud.get().lambda().environments("warm"), 1);
+    assert_eq!(cloud.get().lambda().warm_environments("warm"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parallel_sync_invokes_stay_within_reserved_concurrency() {
+    let cloud = Cloud::start().await;
+    let client = lambda(cloud.get(), None);
+    supervisor_fn(&client, cloud.dir.path(), "limited", "sleep 1\n", 30).await;
+    client
+        .put_function_concurrency()
+        .function_name("limited")
+        .reserved_concurrent_executions(2)
+        .send()
+        .await
+        .unwrap();
+    let watcher = {
+        let l = cloud.get().lambda().clone();
+        tokio::spawn(async move {
+            let mut max = 0;
+            for _ in 0..200 {
+                max = max.max(l.environments("limited"));
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            max
+        })
+    };
+    let calls = (0..8).map(|_| {
+        let c = client.clone();
+        tokio::spawn(async move { invoke(&c, "limited", "{}").await })
+    });
+    let results = futures_util::future::join_all(calls).await;
+    let ok = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Ok(i)) if i.function_error.is_none()))
+        .count();
+    let throttled = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Err(e)) if e.contains("TooManyRequestsException")))
+        .count();
+    assert_eq!(ok + throttled, 8, "{results:?}");
+    assert!(ok >= 2, "at least the reserved two ran: {ok}");
+    assert!(
+        throttled >= 1,
+        "8 parallel calls over a limit of 2 must throttle"
+    );
+    assert!(
+        watcher.await.unwrap() <= 2,
+        "more environments than the reserved concurrency"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timeout_crash_and_bad_bootstraps_fail_the_invocation() {
+    let cloud = Cloud::start().await;
+    let client = lambda(cloud.get(), None);
+    // Never asks for an event: the invocation times out and the environment goes.
+    create(
+        &client,
+        "stuck",
+        zip_of("#!/bin/sh\nexec sleep 30\n", None),
+        &[],
+        1,
+    )
+    .await;
+    let r = invoke(&client, "stuck", "{}").await.unwrap();
+    assert_eq!(r.function_error.as_deref(), Some("Unhandled"));
+    assert!(
+        r.payload["errorMessage"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Task timed out after 1.00 seconds"),
+        "{}",
+        r.payload
+    );
+    assert!(r.log.contains("Status: timeout"), "{}", r.log);
+    assert_eq!(cloud.get().lambda().environments("stuck"), 0);
+
+    create(
+        &client,
+        "exits",
+        zip_of("#!/bin/sh\nexit 3\n", None),
+        &[],
+        3,
+    )
+    .await;
+    let r = invoke(&client, "exits", "{}").await.unwrap();
+    assert_eq!(r.function_error.as_deref(), Some("Unhandled"));
+    assert_eq!(r.payload["errorType"], "Runtime.ExitError", "{}", r.payload);
+    assert!(
+        r.payload["errorMessage"]
+            .as_str()
+            .unwrap_or("")
+            .contains("exit status 3"),
+        "{}",
+        r.payload
+    );
+
+    // A zip without bootstrap is accepted (as on AWS) and fails at invoke.
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(&mut buf);
+        w.start_file("handler.py", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(b"x").unwrap();
+        w.finish().unwrap();
+    }
+    create(&client, "nobootstrap", buf.into_inner(), &[], 3).await;
+    let r = invoke(&client, "nobootstrap", "{}").await.unwrap();
+    assert_eq!(
+        r.payload["errorType"], "Runtime.InvalidEntrypoint",
+        "{}",
+        r.payload
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_bootstrap_fails_sync_and_async_is_retried() {
+    let cloud = Cloud::start().await;
+    let client = lambda(cloud.get(), None);
+    let pids = cloud.dir.path().join("pids");
+    std::fs::create_dir_all(&pids).unwrap();
+    // The wrapper records the pid that becomes the supervisor.
+    let bootstrap = format!(
+        "#!/bin/sh\necho $$ >> '{}/pids'\nexec '{}'\n",
+        pids.display(),
+        supervisor_bin().display()
+    );
+    let image = busybox_image(cloud.dir.path());
+    create(
+        &client,
+        "victim",
+        zip_of(&bootstrap, None),
+        &[
+            ("SCAR_IMAGE", image),
+            ("SCAR_SCRIPT", b64("sleep 3\necho survived\n")),
+        ],
+        30,
+    )
+    .await;
+    let pid_file = pids.join("pids");
+    let kill_first = |pid_file: std::path::PathBuf| async move {
+        let pid = eventually(Duration::from_secs(20), || {
+            let p = pid_file.clone();
+            async move {
+                std::fs::read_to_string(&p)
+                    .ok()
+                    .and_then(|s| s.lines().last().and_then(|l| l.trim().parse::<i32>().ok()))
+            }
+        })
+        .await
+        .expect("bootstrap started");
+        // Let it get into the script, then kill -9.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // SAFETY: kill(2) on the pid our bootstrap wrote.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        pid
+    };
+    let killer = tokio::spawn(kill_first(pid_file.clone()));
+    let r = invoke(&client, "victim", "{}").await.unwrap();
+    killer.await.unwrap();
+    assert_eq!(r.function_error.as_deref(), Some("Unhandled"));
+    assert_eq!(r.payload["errorType"], "Runtime.ExitError", "{}", r.payload);
+    assert_eq!(
+        cloud.get().lambda().environments("victim"),
+        0,
+        "a crashed environment is discarded"
+    );
+
+    // Async: the first attempt is killed, the retry succeeds, nothing is lost.
+    std::fs::remove_file(&pid_file).unwrap();
+    let killer = tokio::spawn(kill_first(pid_file.clone()));
+    client
+        .invoke()
+        .function_name("victim")
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(b"{}".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    killer.await.unwrap();
+    let l = cloud.get().lambda().clone();
+    let drained = eventually(Duration::from_secs(60), || {
+        let l = l.clone();
+        async move { (l.queued_events() == 0).then_some(()) }
+    })
+    .await;
+    assert!(drained.is_some(), "the async event was never completed");
+    assert!(
+        l.failed_events(Some("victim")).is_empty(),
+        "{:?}",
+        l.failed_events(None)
+    );
+    let starts = std::fs::read_to_string(&pid_file).unwrap().lines().count();
+    assert!(
+        starts >= 2,
+        "the retry ran in a new environment ({starts} bootstraps)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn async_failures_are_retried_twice_then_recorded() {
+    let cloud = Cloud::start().await;
+    let client = lambda(cloud.get(), None);
+    supervisor_fn(
+        &client,
+        cloud.dir.path(),
+        "failing",
+        "echo failing on purpose\nexit 7\n",
+        30,
+    )
+    .await;
+    client
+        .invoke()
+        .function_name("failing")
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(b"{}".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let l = cloud.get().lambda().clone();
+    let failed = eventually(Duration::from_secs(60), || {
+        let l = l.clone();
+        async move {
+            let f = l.failed_events(Some("failing"));
+            (!f.is_empty()).then_some(f)
+        }
+    })
+    .await
+    .expect("the event ends in the failed-events record");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        failed[0]["attempts"], 3,
+        "one attempt and two retries: {}",
+        failed[0]
+    );
+    assert!(
+        failed[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("ScriptFailed"),
+        "{}",
+        failed[0]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn control_plane_speaks_aws_errors_and_survives_restart() {
+    let mut cloud = Cloud::start().await;
+    let client = lambda(cloud.get(), None);
+    let err = |e: String, want: &str| assert!(e.contains(want), "want {want}, got {e}");
+    let fmt =
+        |e: &dyn std::error::Error| format!("{}", aws_sdk_lambda::error::DisplayErrorContext(e));
+
+    let zip = zip_of("#!/bin/sh\nexit 0\n", None);
+    let base = || {
+        client
+            .create_function()
+            .runtime(Runtime::Providedal2023)
+            .role(ROLE)
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(zip.clone()))
+                    .build(),
+            )
+    };
+    let e = base().function_name("bad name").send().await.unwrap_err();
+    err(fmt(&e), "InvalidParameterValueException");
+    let e = base()
+        .function_name("small")
+        .memory_size(64)
+        .send()
+        .await
+        .unwrap_err();
+    err(fmt(&e), "memorySize");
+    let e = base()
+        .function_name("slow")
+        .timeout(901)
+        .send()
+        .await
+        .unwrap_err();
+    err(fmt(&e), "timeout");
+    base().function_name("fn-a").send().await.unwrap();
+    let e = base().function_name("fn-a").send().await.unwrap_err();
+    err(fmt(&e), "ResourceConflictException");
+    let e = client
+        .get_function()
+        .function_name("nope")
+        .send()
+        .await
+        .unwrap_err();
+    err(fmt(&e), "ResourceNotFoundException");
+    let e = client
+        .invoke()
+        .function_name("nope")
+        .send()
+        .await
+        .unwrap_err();
+    err(fmt(&e), "ResourceNotFoundException");
+    let big = format!("{{\"x\": \"{}\"}}", "a".repeat(6 * 1024 * 1024));
+    let e = client
+        .invoke()
+        .function_name("fn-a")
+        .payload(Blob::new(big.into_bytes()))
+        .send()
+        .await
+        .unwrap_err();
+    err(fmt(&e), "RequestTooLargeException");
+    let mid = format!("{{\"x\": \"{}\"}}", "a".repeat(300 * 1024));
+    let e = client
+        .invoke()
+        .function_name("fn-a")
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(mid.into_bytes()))
+        .send()
+        .await
+        .unwrap_err();
+    err(fmt(&e), "RequestTooLargeException");
+    let e = client
+        .invoke()
+        .function_name("fn-a")
+        .payload(Blob::new(b"not json".to_vec()))
+        .send()
+        .await
+        .unwrap_err();
+    err(fmt(&e), "InvalidRequestContentException");
+    let wrong = lambda(cloud.get(), Some("wrong-secret"));
+    let e = wrong.list_functions().send().await.unwrap_err();
+    err(fmt(&e), "InvalidSignatureException");
+
+    for i in 0..5 {
+        base()
+            .function_name(format!("page-{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut names = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = client
+            .list_functions()
+            .max_items(2)
+            .set_marker(marker)
+            .send()
+            .await
+            .unwrap();
+        names.extend(
+            page.functions()
+                .iter()
+                .filter_map(|f| f.function_name().map(str::to_owned)),
+        );
+        marker = page.next_marker().map(str::to_owned);
+        if marker.is_none() {
+            break;
+        }
+    }
+    assert_eq!(
+        names,
+        ["fn-a", "page-0", "page-1", "page-2", "page-3", "page-4"]
+    );
+
+    client
+        .put_function_concurrency()
+        .function_name("fn-a")
+        .reserved_concurrent_executions(3)
+        .send()
+        .await
+        .unwrap();
+    client
+        .add_permission()
+        .function_name("fn-a")
+        .statement_id("s3-invoke")
+        .action("lambda:InvokeFunction")
+        .principal("s3.amazonaws.com")
+        .source_arn("arn:aws:s3:::in")
+        .send()
+        .await
+        .unwrap();
+    client
+        .update_function_configuration()
+        .function_name("fn-a")
+        .timeout(42)
+        .send()
+        .await
+        .unwrap();
+
+    cloud.restart().await;
+    let client = lambda(cloud.get(), None);
+    let f = client
+        .get_function()
+        .function_name("fn-a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(f.configuration().and_then(|c| c.timeout()), Some(42));
+    assert_eq!(
+        f.concurrency()
+            .and_then(|c| c.reserved_concurrent_executions()),
+        Some(3)
+    );
+    let policy = client
+        .get_policy()
+        .function_name("fn-a")
+        .send()
+        .await
+        .unwrap();
+    assert!(policy.policy().unwrap_or("").contains("s3-invoke"));
+    let r = invoke(&client, "fn-a", "{}").await;
+    // The bootstrap exits at once: a clean Runtime.ExitError, not a hang.
+    assert_eq!(r.unwrap().payload["errorType"], "Runtime.ExitError");
+    client
+        .delete_function()
+        .function_name("fn-a")
+        .send()
+        .await
+        .unwrap();
+    let e = client
+        .get_function()
+        .function_name("fn-a")
+        .send()
+        .await
+        .unwrap_err();
+    err(fmt(&e), "ResourceNotFoundException");
+}

@@ -1,0 +1,9 @@
+//! Integration tests of scar-tui, built as one binary (ripgrep's layout):
+//! shared helpers in `util`, one module per area.
+
+mod util;
+
+mod local_e2e;
+mod local_lambda;
+mod local_metrics;
+mod local_s3;
