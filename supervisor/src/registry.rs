@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
+use oci_client::Client;
 use tokio::sync::mpsc;
 
 use crate::cache::{Cache, CachedImage};
@@ -34,9 +34,13 @@ const CHANNEL_CHUNKS: usize = 8;
 pub(crate) async fn pull(
     cache: &Cache,
     opts: &RegistryOptions,
-    reference: &Reference,
+    reference: &crate::reference::RegistryRef,
     shown: &str,
 ) -> Result<(CachedImage, Option<PullTimer>), ImageError> {
+    let reference = &reference.to_oci().map_err(|e| ImageError::Invalid {
+        reference: shown.to_owned(),
+        detail: e.to_string(),
+    })?;
     // reqwest is built without a default crypto provider; ring keeps the
     // binary small. An earlier call may have installed it already.
     let _ = rustls::crypto::ring::default_provider().install_default();
