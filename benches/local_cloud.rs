@@ -278,6 +278,16 @@ async fn throughput(n: usize, parallel: i32) {
         })
     });
     futures_util::future::join_all(pings).await;
+    client
+        .add_permission()
+        .function_name("through")
+        .statement_id("s3")
+        .action("lambda:InvokeFunction")
+        .principal("s3.amazonaws.com")
+        .source_arn("arn:aws:s3:::tin")
+        .send()
+        .await
+        .expect("permission");
     s3c.put_bucket_notification_configuration()
         .bucket("tin")
         .notification_configuration(

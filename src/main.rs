@@ -1,13 +1,35 @@
-//! `scar-tui`: run container images as serverless file processors, from a
-//! terminal console. Today the binary serves the embedded local cloud
-//! standalone (`scar-tui local serve`); the console and the headless
-//! commands come next (see DESIGN.md).
+//! `scar-tui`: run container images as serverless file processors.
+//!
+//! Argument parsing and dispatch only: each headless command lives in its
+//! own file under `src/cli/`, over the library's `app/` (logic) and `aws/`
+//! (the one layer that talks to a cloud). The console comes next.
 
-use std::path::PathBuf;
+mod cli;
 
 use clap::{Parser, Subcommand};
-use color_eyre::eyre::{WrapErr, eyre};
-use scar_tui::local::{LocalCloud, LocalConfig};
+
+/// Options every command takes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Global {
+    /// Cloud to use: local (the embedded local cloud) or aws.
+    #[arg(long, global = true, env = "SCAR_BACKEND", default_value = "local")]
+    pub backend: scar_tui::aws::Backend,
+    /// AWS profile (aws backend).
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Region.
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Endpoint of a standalone local cloud (`scar-tui local serve`).
+    #[arg(long, global = true)]
+    pub endpoint: Option<String>,
+    /// Local cloud data folder [default: the user's data dir].
+    #[arg(long, global = true)]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
 
 #[derive(Parser)]
 #[command(
@@ -16,6 +38,8 @@ use scar_tui::local::{LocalCloud, LocalConfig};
     about = "Run container images as serverless file processors, from a terminal console"
 )]
 struct Cli {
+    #[command(flatten)]
+    global: Global,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -25,65 +49,36 @@ enum Command {
     /// The embedded local cloud (S3, Lambda, CloudWatch Logs and metrics on loopback).
     Local {
         #[command(subcommand)]
-        command: LocalCommand,
+        command: cli::local::LocalCommand,
     },
-}
-
-#[derive(Subcommand)]
-enum LocalCommand {
-    /// Serve it standalone and print the lines that point any AWS client at it.
-    Serve {
-        /// Port on 127.0.0.1 (0 picks a free one).
-        #[arg(long, default_value_t = 4566)]
-        port: u16,
-        /// Data folder [default: the user's data dir, scar-tui/local].
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// Seconds an idle execution environment is kept warm.
-        #[arg(long, default_value_t = 900)]
-        keep_warm: u64,
-    },
+    /// Invoke a function once and print the request id, status and log tail.
+    Invoke(cli::invoke::Args),
+    /// Warm N execution environments so they hold the image.
+    Preheat(cli::preheat::Args),
+    /// A function's log lines (optionally one request's, filtered, followed).
+    Logs(cli::logs::Args),
+    /// One row per invocation and totals.
+    Metrics(cli::metrics::Args),
 }
 
 fn main() -> color_eyre::Result<()> {
     color_eyre::install()?;
     let cli = Cli::parse();
-    match cli.command {
-        None => Err(eyre!(
-            "the console is not built yet; run `scar-tui local serve` for the local cloud, or `scar-supervisor run --help`"
-        )),
-        Some(Command::Local {
-            command:
-                LocalCommand::Serve {
-                    port,
-                    data_dir,
-                    keep_warm,
-                },
-        }) => {
-            let data_dir = match data_dir {
-                Some(d) => d,
-                None => LocalConfig::default_data_dir()?,
-            };
-            let mut config = LocalConfig::new(&data_dir);
-            config.port = port;
-            config.keep_warm = std::time::Duration::from_secs(keep_warm);
-            let rt = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
-            rt.block_on(async move {
-                let cloud = LocalCloud::start(config).await.wrap_err_with(|| {
-                    format!("starting the local cloud in {}", data_dir.display())
-                })?;
-                print!("{}", cloud.export_lines());
-                eprintln!(
-                    "# local cloud serving on {} (data in {}); ctrl-c stops it",
-                    cloud.endpoint(),
-                    data_dir.display()
-                );
-                tokio::signal::ctrl_c()
-                    .await
-                    .wrap_err("waiting for ctrl-c")?;
-                cloud.shutdown().await;
-                Ok(())
-            })
+    let Some(command) = cli.command else {
+        eprintln!(
+            "scar-tui: the console is not built yet; see `scar-tui --help` for the headless commands, or run `scar-tui local serve`"
+        );
+        std::process::exit(2);
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    let g = cli.global;
+    rt.block_on(async move {
+        match command {
+            Command::Local { command } => cli::local::run(&g, command).await,
+            Command::Invoke(a) => cli::invoke::run(&g, a).await,
+            Command::Preheat(a) => cli::preheat::run(&g, a).await,
+            Command::Logs(a) => cli::logs::run(&g, a).await,
+            Command::Metrics(a) => cli::metrics::run(&g, a).await,
         }
-    }
+    })
 }

@@ -590,3 +590,51 @@ async fn control_plane_speaks_aws_errors_and_survives_restart() {
         .unwrap_err();
     err(fmt(&e), "ResourceNotFoundException");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_over_the_limit_kills_the_environment() {
+    let cloud = Cloud::start().await;
+    let client = lambda(cloud.get(), None);
+    let image = busybox_image(cloud.dir.path());
+    let bootstrap = supervisor_bootstrap();
+    client
+        .create_function()
+        .function_name("hungry")
+        .runtime(Runtime::Providedal2023)
+        .role(ROLE)
+        .timeout(30)
+        .memory_size(128)
+        .environment(
+            Environment::builder()
+                .variables("SCAR_IMAGE", image)
+                // dd holds a 400 MB buffer while it copies: far over 128 MB.
+                .variables(
+                    "SCAR_SCRIPT",
+                    b64("while true; do dd if=/dev/zero of=/dev/null bs=400M count=4 2>/dev/null; done\n"),
+                )
+                .build(),
+        )
+        .code(FunctionCode::builder().zip_file(Blob::new(zip_of(&bootstrap, None))).build())
+        .send()
+        .await
+        .unwrap();
+    let r = invoke(&client, "hungry", "{}").await.unwrap();
+    assert_eq!(r.function_error.as_deref(), Some("Unhandled"));
+    assert_eq!(
+        r.payload["errorType"], "Runtime.OutOfMemory",
+        "{}",
+        r.payload
+    );
+    let report = r
+        .log
+        .lines()
+        .find(|l| l.starts_with("REPORT"))
+        .expect("REPORT");
+    let used: u64 = report
+        .split('\t')
+        .find_map(|f| f.strip_prefix("Max Memory Used: "))
+        .and_then(|v| v.trim_end_matches(" MB").parse().ok())
+        .expect("Max Memory Used");
+    assert!(used > 128, "the peak seen is over the limit: {report}");
+    assert_eq!(cloud.get().lambda().environments("hungry"), 0);
+}

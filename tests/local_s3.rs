@@ -195,6 +195,37 @@ fn four_configs() -> Vec<LambdaFunctionConfiguration> {
     ]
 }
 
+/// Creates the functions F1..F3 and lets S3 invoke them from `bucket`: S3
+/// refuses notifications to functions that do not exist or whose policy
+/// does not allow s3.amazonaws.com, as AWS does.
+async fn allow_targets(cloud: &util::Cloud, bucket: &str) {
+    use aws_sdk_lambda::primitives::Blob;
+    let l = util::lambda(cloud.get(), None);
+    for name in ["f1", "f2", "f3"] {
+        l.create_function()
+            .function_name(name)
+            .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+            .role("arn:aws:iam::000000000000:role/scar")
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(Blob::new(util::zip_of("#!/bin/sh\nexit 0\n", None)))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("create target function");
+        l.add_permission()
+            .function_name(name)
+            .statement_id("s3")
+            .action("lambda:InvokeFunction")
+            .principal("s3.amazonaws.com")
+            .source_arn(format!("arn:aws:s3:::{bucket}"))
+            .send()
+            .await
+            .expect("permission");
+    }
+}
+
 async fn put_configs(
     c: &aws_sdk_s3::Client,
     bucket: &str,
@@ -415,8 +446,13 @@ async fn objects_multipart_and_listing_through_the_sdk() {
         .key("x/../../escape")
         .body(ByteStream::from_static(b"x"))
         .send()
-        .await;
-    assert!(e.is_err(), "a key with '..' must not reach the folder");
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some("InvalidArgument"),
+        "a key with '..' must not reach the folder: {e:?}"
+    );
     assert!(!cloud.dir.path().join("s3/buckets/escape").exists());
 
     // Delete everything: objects, then the bucket.
@@ -571,6 +607,7 @@ async fn notification_configurations_roundtrip_and_validate() {
     let cloud = util::Cloud::start().await;
     let c = util::s3(cloud.get(), None);
     c.create_bucket().bucket("notes").send().await.unwrap();
+    allow_targets(&cloud, "notes").await;
 
     // Nothing configured yet.
     let got = c
@@ -713,6 +750,7 @@ async fn objects_and_configurations_survive_a_restart() {
     {
         let c = util::s3(cloud.get(), None);
         c.create_bucket().bucket("keep").send().await.unwrap();
+        allow_targets(&cloud, "keep").await;
         put(&c, "keep", KEY, b"persisted").await;
         put_configs(&c, "keep", four_configs()).await;
     }
@@ -893,4 +931,35 @@ async fn events_keep_firing_after_a_restart() {
         record(&events[0].1)["s3"]["object"]["key"],
         "in+dir/after+restart.txt"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn notifications_need_an_existing_function_that_allows_s3() {
+    let cloud = util::Cloud::start().await;
+    let c = util::s3(cloud.get(), None);
+    c.create_bucket().bucket("guarded").send().await.unwrap();
+    let config = |arn: &str| {
+        NotificationConfiguration::builder()
+            .lambda_function_configurations(lambda_config("g", arn, &["s3:ObjectCreated:*"], &[]))
+            .build()
+    };
+    // No such function.
+    let e = c
+        .put_bucket_notification_configuration()
+        .bucket("guarded")
+        .notification_configuration(config(F1))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)).contains("Unable to validate"),
+        "{e:?}"
+    );
+    allow_targets(&cloud, "guarded").await;
+    c.put_bucket_notification_configuration()
+        .bucket("guarded")
+        .notification_configuration(config(F1))
+        .send()
+        .await
+        .expect("accepted once the function exists and allows S3");
 }

@@ -5,5 +5,6 @@ mod util;
 
 mod local_e2e;
 mod local_lambda;
+mod local_logs;
 mod local_metrics;
 mod local_s3;

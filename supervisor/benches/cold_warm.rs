@@ -34,13 +34,20 @@ struct Timed {
 /// Runs a command to completion, measuring its wall time; stderr is kept
 /// for the failure message.
 fn timed(cmd: &mut Command) -> Timed {
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     let start = Instant::now();
-    let out = cmd.output().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
     let wall = start.elapsed();
     let ok = out.status.success();
     if !ok {
-        eprintln!("  command failed: {cmd:?}\n  {}", String::from_utf8_lossy(&out.stderr).trim());
+        eprintln!(
+            "  command failed: {cmd:?}\n  {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Timed { wall, ok }
 }
@@ -385,7 +392,10 @@ fn main() {
                 .arg("--cache-dir")
                 .arg(&cache),
         );
-        match std::fs::read_to_string(&rss_file).ok().and_then(|s| s.trim().lines().last()?.parse::<i64>().ok()) {
+        match std::fs::read_to_string(&rss_file)
+            .ok()
+            .and_then(|s| s.trim().lines().last()?.parse::<i64>().ok())
+        {
             Some(kb) if t.ok => peak_rss = peak_rss.max(kb),
             _ => println!("peak RSS not measured: install Debian's `time` package (/usr/bin/time)"),
         }

@@ -42,10 +42,12 @@ impl RegistryRef {
 
     /// The oci-client reference, for pulls.
     pub fn to_oci(&self) -> Result<oci_client::Reference, ReferenceError> {
-        self.whole().parse().map_err(|e: oci_client::ParseError| ReferenceError {
-            reference: self.whole(),
-            reason: e.to_string(),
-        })
+        self.whole()
+            .parse()
+            .map_err(|e: oci_client::ParseError| ReferenceError {
+                reference: self.whole(),
+                reason: e.to_string(),
+            })
     }
 
     fn parse(name: &str) -> Result<RegistryRef, String> {
@@ -68,12 +70,16 @@ impl RegistryRef {
         if let Some(t) = &tag
             && (t.is_empty()
                 || t.len() > 128
-                || !t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
+                || !t
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
         {
             return Err(format!("bad tag {t:?}"));
         }
         let (registry, repository) = match path.split_once('/') {
-            Some((first, repo)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            Some((first, repo))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
                 (first.to_owned(), repo.to_owned())
             }
             _ => ("docker.io".to_owned(), path.to_owned()),
@@ -86,10 +92,16 @@ impl RegistryRef {
         let valid = !repository.is_empty()
             && repository.split('/').all(|c| {
                 !c.is_empty()
-                    && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+                    && c.bytes().all(|b| {
+                        b.is_ascii_lowercase()
+                            || b.is_ascii_digit()
+                            || matches!(b, b'.' | b'_' | b'-')
+                    })
             });
         if !valid {
-            return Err(format!("repository {repository:?} must be lowercase letters, digits, '.', '_', '-' and '/'"));
+            return Err(format!(
+                "repository {repository:?} must be lowercase letters, digits, '.', '_', '-' and '/'"
+            ));
         }
         let tag = match (&tag, &digest) {
             (None, None) => Some("latest".to_owned()),

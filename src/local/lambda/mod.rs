@@ -477,7 +477,7 @@ impl Lambda {
                         if healthy
                             && !env.is_dead()
                             && env.generation == f.config.generation
-                            && f.idle.len() + (f.busy + f.starting) as usize + 1 <= limit
+                            && f.idle.len() + ((f.busy + f.starting) as usize) < limit
                         {
                             env.freeze();
                             f.idle.push(env);
@@ -687,6 +687,20 @@ async fn reaper(lambda: std::sync::Weak<Lambda>, mut stop: watch::Receiver<bool>
 }
 
 impl super::s3::ObjectCreatedSink for Lambda {
+    fn accepts_destination(&self, function_arn: &str, bucket: &str) -> bool {
+        let Some(cfg) = self.config(functions::name_from_ref(function_arn)) else {
+            return false;
+        };
+        let bucket_arn = format!("arn:aws:s3:::{bucket}");
+        cfg.policy.iter().any(|st| {
+            st["Effect"] == "Allow"
+                && st["Principal"]["Service"] == "s3.amazonaws.com"
+                && st["Condition"]["ArnLike"]["AWS:SourceArn"]
+                    .as_str()
+                    .is_none_or(|arn| arn == bucket_arn || arn == "*")
+        })
+    }
+
     fn object_created(&self, function_arn: &str, event: serde_json::Value) {
         let name = functions::name_from_ref(function_arn).to_owned();
         if let Err(e) = self.queue.push_raw(&name, Bytes::from(event.to_string())) {

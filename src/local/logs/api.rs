@@ -148,7 +148,9 @@ fn stream_json(region: &str, group: &str, s: &Stream) -> Value {
         "arn".into(),
         wire::stream_arn(region, group, &s.name).into(),
     );
-    obj.insert("storedBytes".into(), s.stored_bytes.into());
+    // AWS has reported 0 for streams since 2019 (the SDK marks it deprecated);
+    // groups carry the real figure.
+    obj.insert("storedBytes".into(), 0.into());
     Value::Object(obj)
 }
 
@@ -311,4 +313,103 @@ fn filter_log_events(cx: &Context<'_>, input: &Input) -> Result<Value, ApiError>
         }
         Ok(out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use http::{HeaderMap, Method};
+    use http_body_util::BodyExt;
+
+    use crate::local::logs::LogStore;
+    use crate::local::metrics::MetricStore;
+    use crate::local::protocol::Protocol;
+    use crate::local::server::ServiceRequest;
+
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Arc<LogStore>) {
+        let dir = tempfile::tempdir().unwrap();
+        let metrics = MetricStore::open(&dir.path().join("metrics")).unwrap();
+        let logs = LogStore::open(&dir.path().join("logs"), metrics).unwrap();
+        (dir, logs)
+    }
+
+    async fn call(logs: &LogStore, target: &str, body: &str) -> (u16, Value) {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-amz-target", target.parse().unwrap());
+        let req = ServiceRequest {
+            method: Method::POST,
+            uri: "/".parse().unwrap(),
+            headers,
+            body: Bytes::from(body.to_owned()),
+            protocol: Protocol::AwsJson11,
+        };
+        let resp = logs.handle(req).await;
+        let status = resp.status().as_u16();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn wire_errors_name_the_problem() {
+        let (_d, logs) = store();
+        let (status, v) = call(&logs, "Logs_20140328.StartLiveTail", "{}").await;
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some("UnknownOperationException"))
+        );
+        let (_, v) = call(&logs, "Logs_20140328.CreateLogGroup", "{not json").await;
+        assert_eq!(v["__type"], "SerializationException");
+        let (_, v) = call(
+            &logs,
+            "Logs_20140328.CreateLogStream",
+            r#"{"logGroupName":"g"}"#,
+        )
+        .await;
+        assert_eq!(v["__type"], "InvalidParameterException");
+        assert!(
+            v["message"].as_str().unwrap().contains("'logStreamName'"),
+            "{v}"
+        );
+        let (_, v) = call(
+            &logs,
+            "Logs_20140328.GetLogEvents",
+            r#"{"logGroupName":"g","logStreamName":1}"#,
+        )
+        .await;
+        assert_eq!(v["__type"], "SerializationException");
+        let (_, v) = call(
+            &logs,
+            "Logs_20140328.DeleteLogGroup",
+            r#"{"logGroupName":"g"}"#,
+        )
+        .await;
+        assert_eq!(v["__type"], "ResourceNotFoundException");
+        let (status, v) = call(
+            &logs,
+            "Logs_20140328.CreateLogGroup",
+            r#"{"logGroupName":"g"}"#,
+        )
+        .await;
+        assert_eq!((status, v), (200, serde_json::json!({})));
+        let (_, v) = call(
+            &logs,
+            "Logs_20140328.PutRetentionPolicy",
+            r#"{"logGroupName":"g","retentionInDays":4}"#,
+        )
+        .await;
+        assert_eq!(v["__type"], "InvalidParameterException");
+        let body = r#"{"logGroupName":"g","logStreamName":"s","logEvents":[{"timestamp":1}]}"#;
+        let (_, v) = call(&logs, "Logs_20140328.PutLogEvents", body).await;
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("logEvents.1.member.message"),
+            "{v}"
+        );
+    }
 }

@@ -6,19 +6,21 @@
 //! Operations: CreateLogGroup, DeleteLogGroup, CreateLogStream,
 //! DeleteLogStream, PutRetentionPolicy, DeleteRetentionPolicy,
 //! DescribeLogGroups, DescribeLogStreams, GetLogEvents, FilterLogEvents
-//! and PutLogEvents ([`api`]). Lines that are CloudWatch Embedded Metric
+//! and PutLogEvents (`api`). Lines that are CloudWatch Embedded Metric
 //! Format become metrics as they are appended, as on AWS.
 //!
 //! StartLiveTail (an event-stream API) is not served. Live tail works in two
 //! other ways: in-process, [`LogStore::subscribe`] pushes every appended
 //! event the moment it is stored; over the wire, the console polls
-//! FilterLogEvents with the `nextToken` of its previous call (tokens are
-//! positions in the event order, so polling never repeats or skips an
-//! event).
+//! FilterLogEvents with `startTime` at the newest timestamp it has seen and
+//! drops the `eventId`s it already has (as `aws logs tail --follow` does),
+//! or follows one stream with GetLogEvents' `nextForwardToken`, which is a
+//! position in the stream and picks up whatever is appended after it.
 //!
-//! Layout: [`store`] holds the state and its mutations over the records of
-//! [`model`], [`disk`] the crash-safe files behind them, [`query`] the reads, [`filter`] the filter
-//! patterns, [`wire`] and [`api`] the protocol.
+//! Layout: `store` holds the state and its mutations over the records of
+//! `model`, `load` reads them back on open, `disk` is the crash-safe files
+//! behind them, `query` the reads, [`filter`] the filter patterns, `wire`,
+//! `tokens`, `api` and `put` the protocol.
 
 mod api;
 mod disk;
@@ -287,6 +289,73 @@ fn ensure_stream(s: &mut State, group: &str, stream: &str) -> Result<(), LogsErr
 mod tests {
     use super::*;
 
+    fn store() -> (tempfile::TempDir, Arc<MetricStore>, Arc<LogStore>) {
+        let dir = tempfile::tempdir().unwrap();
+        let metrics = MetricStore::open(&dir.path().join("metrics")).unwrap();
+        let logs = LogStore::open(&dir.path().join("logs"), metrics.clone()).unwrap();
+        (dir, metrics, logs)
+    }
+
+    fn ev(timestamp: i64, message: &str) -> LogEvent {
+        LogEvent {
+            timestamp,
+            message: message.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn subscribe_sees_appends_in_order() {
+        let (_d, _m, logs) = store();
+        let mut rx = logs.subscribe();
+        logs.append("g", "s", vec![ev(2, "two"), ev(1, "one")]);
+        logs.create_stream_if_missing("g", "t");
+        logs.put_events("g", "t", vec![ev(3, "three")]).unwrap();
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            let (g, s, e) = rx.recv().await.unwrap();
+            got.push(format!("{g}/{s}/{}", e.message));
+        }
+        assert_eq!(got, ["g/s/two", "g/s/one", "g/t/three"]);
+    }
+
+    #[test]
+    fn read_helpers_and_emf() {
+        let (_d, metrics, logs) = store();
+        let now = now_ms();
+        logs.append(
+            "/aws/lambda/f",
+            "s",
+            vec![
+                ev(now, "START RequestId: 1"),
+                ev(now + 1, "END RequestId: 1"),
+            ],
+        );
+        let emf = r#"{"_aws":{"Timestamp":1795000800123,"CloudWatchMetrics":[{"Namespace":"SCAR","Dimensions":[["FunctionName"]],"Metrics":[{"Name":"CacheHit"}]}]},"FunctionName":"f","CacheHit":1}"#;
+        logs.append(
+            "/aws/lambda/f",
+            "s",
+            vec![ev(now + 5, emf), ev(now + 6, "REPORT RequestId: 2")],
+        );
+        assert!(!metrics.is_empty(), "the EMF line became a metric");
+        let all = logs.events("/aws/lambda/f", "s", None, None);
+        assert_eq!(all.len(), 4);
+        let range = logs.events("/aws/lambda/f", "s", Some(now + 1), Some(now + 6));
+        assert_eq!(
+            range.iter().map(|e| e.timestamp).collect::<Vec<_>>(),
+            [now + 1, now + 5]
+        );
+        assert_eq!(
+            logs.tail_bytes("/aws/lambda/f", "s", now + 6, 4096),
+            "REPORT RequestId: 2\n"
+        );
+        assert_eq!(logs.tail_bytes("/aws/lambda/f", "s", now, 9), "estId: 2\n");
+        assert!(logs.tail_bytes("nope", "s", 0, 10).is_empty());
+        assert!(logs.events("nope", "s", None, None).is_empty());
+        logs.delete_group("/aws/lambda/f");
+        logs.delete_group("/aws/lambda/f");
+        assert!(logs.events("/aws/lambda/f", "s", None, None).is_empty());
+    }
+
     #[test]
     fn hundred_thousand_single_line_appends_are_cheap() {
         let dir = tempfile::tempdir().unwrap();
@@ -307,6 +376,8 @@ mod tests {
         }
         let took = t0.elapsed();
         eprintln!("100k appends: {took:?}");
+        // About 1 s in a debug build; O(n) work per append would take minutes.
+        assert!(took < std::time::Duration::from_secs(30), "{took:?}");
         drop(store);
         let t0 = std::time::Instant::now();
         let store = LogStore::open(&dir.path().join("logs"), metrics).unwrap();

@@ -1,5 +1,5 @@
 //! The log store's state and its mutations, each written through to disk
-//! ([`super::disk`]) before it becomes visible; loading it back on open.
+//! ([`super::disk`]) before it becomes visible (`load` reads it back on open).
 //!
 //! Event ids are store-wide and only grow (across restarts too), so
 //! (timestamp, id) orders the events of every stream (FilterLogEvents
@@ -222,11 +222,12 @@ impl State {
             s.file = Some(disk::open_for_append(&s.path).map_err(io_err(&s.path))?);
             open_files.push_back((group.to_owned(), stream.to_owned()));
         }
-        if let Some(f) = s.file.as_mut() {
-            if let Err(e) = f.write_all(&lines) {
-                s.file = None;
-                return Err(io_err(&s.path)(e));
-            }
+        // One write of whole lines: a crash leaves at most one torn line.
+        if let Some(f) = s.file.as_mut()
+            && let Err(e) = f.write_all(&lines)
+        {
+            s.file = None;
+            return Err(io_err(&s.path)(e));
         }
         for line in accepted {
             s.last_id = s.last_id.max(line.id);

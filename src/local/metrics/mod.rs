@@ -17,7 +17,9 @@
 
 mod emf;
 mod get;
+mod iso8601;
 mod list;
+mod points_file;
 mod put;
 mod request;
 mod stats;

@@ -1,28 +1,22 @@
-//! The metric data points: in memory per metric, bounded, and durable in an
-//! append-only JSON-lines file in the data folder.
+//! The metric data points: in memory per metric, in time order, bounded,
+//! and durable through the points file (`points_file`).
 //!
 //! Retention follows CloudWatch's one-minute resolution (15 days), and a cap
 //! on the total number of points drops the oldest first, so a long session
-//! never grows without bound (STYLE.md 9). Each append is one `write` of
-//! whole lines, so a crash can only tear the last line: replay ignores it
-//! and cuts it off before appending again. When the file holds much more
-//! than the live points (pruned or dropped ones), it is rewritten, temp
-//! file then rename, on open or when the live set is next pruned.
+//! never grows without bound (STYLE.md 9). One mutex guards everything: an
+//! append is a hash lookup, a push and one `write`, tens of thousands per
+//! second. When the file holds much more than the live points (pruned or
+//! dropped ones), it is rewritten, on open or when the live set is next
+//! pruned.
 
 use std::collections::{HashMap, VecDeque};
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use super::super::LocalError;
+use super::points_file::{self, FILE, PointsFile};
 use super::stats::{self, Bucket, Point, Unit};
-
-/// The points file inside the metrics folder.
-const FILE: &str = "points.jsonl";
 /// Lines the file may hold beyond twice the live points before a rewrite.
 const COMPACT_SLACK: usize = 10_000;
 /// How often points past retention are looked for.
@@ -83,122 +77,14 @@ impl Default for Retention {
     }
 }
 
-/// A line of the points file. A single value is written as `v`, anything
-/// else (Values with Counts, statistic sets) as `c`, `s`, `lo`, `hi`.
-#[derive(Debug, Serialize, Deserialize)]
-struct Record {
-    ns: String,
-    m: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    d: Vec<(String, String)>,
-    t: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    v: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    c: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    s: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    lo: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    hi: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    u: Option<String>,
-}
-
-/// The same line, written without copying the metric's strings.
-#[derive(Serialize)]
-struct RecordRef<'a> {
-    ns: &'a str,
-    m: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    d: &'a [(String, String)],
-    t: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    v: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    c: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    s: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    lo: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hi: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    u: Option<&'static str>,
-}
-
-fn write_record(buf: &mut Vec<u8>, id: &MetricId, p: &Point) -> serde_json::Result<()> {
-    let single = p.count == 1.0 && p.min == p.max;
-    let r = RecordRef {
-        ns: &id.namespace,
-        m: &id.name,
-        d: &id.dimensions,
-        t: p.timestamp,
-        v: single.then_some(p.min),
-        c: (!single).then_some(p.count),
-        s: (!single).then_some(p.sum),
-        lo: (!single).then_some(p.min),
-        hi: (!single).then_some(p.max),
-        u: (p.unit != Unit::NONE).then(|| p.unit.as_str()),
-    };
-    serde_json::to_writer(&mut *buf, &r)?;
-    buf.push(b'\n');
-    Ok(())
-}
-
-fn read_record(line: &[u8]) -> Option<(MetricId, Point)> {
-    let r: Record = serde_json::from_slice(line).ok()?;
-    let unit =
-        r.u.as_deref()
-            .map(Unit::parse_lenient)
-            .unwrap_or(Unit::NONE);
-    let p = match (r.v, r.c, r.s, r.lo, r.hi) {
-        (Some(v), ..) => Point::value(r.t, v, unit),
-        (None, Some(count), Some(sum), Some(min), Some(max)) => Point {
-            timestamp: r.t,
-            count,
-            sum,
-            min,
-            max,
-            unit,
-        },
-        _ => return None,
-    };
-    Some((MetricId::new(r.ns, r.m, r.d), p))
-}
-
-/// The append-only points file.
-#[derive(Debug)]
-struct Log {
-    path: PathBuf,
-    file: Option<File>,
-    /// Complete lines in the file (live or not).
-    lines: usize,
-    /// The last write failed, so the file may end in a partial line.
-    torn: bool,
-}
-
-impl Log {
-    fn append(&mut self, buf: &[u8], lines: usize) {
-        let Some(file) = self.file.as_mut() else {
-            return;
-        };
-        // After a failed write, end the partial line so it spoils only itself.
-        let fix = if self.torn { &b"\n"[..] } else { &b""[..] };
-        let result = file.write_all(&[fix, buf].concat());
-        match result {
-            Ok(()) => {
-                self.torn = false;
-                self.lines += lines;
-            }
-            Err(e) => {
-                if !self.torn {
-                    tracing::warn!(path = %self.path.display(), error = %e, "cannot append metric points; they are kept in memory only");
-                }
-                self.torn = true;
-            }
-        }
+/// Adds `p` to a series kept in time order. Points nearly always arrive
+/// in order; the rest are slotted in.
+fn insert(s: &mut VecDeque<Point>, p: Point) {
+    if s.back().is_none_or(|b| b.timestamp <= p.timestamp) {
+        s.push_back(p);
+    } else {
+        let i = s.partition_point(|q| q.timestamp <= p.timestamp);
+        s.insert(i, p);
     }
 }
 
@@ -206,20 +92,13 @@ impl Log {
 struct Inner {
     series: HashMap<MetricId, VecDeque<Point>>,
     total: usize,
-    log: Log,
+    log: PointsFile,
     last_age_prune: i64,
 }
 
 impl Inner {
     fn insert(&mut self, id: MetricId, p: Point) {
-        let s = self.series.entry(id).or_default();
-        // Points nearly always arrive in time order; the rest are slotted in.
-        if s.back().is_none_or(|b| b.timestamp <= p.timestamp) {
-            s.push_back(p);
-        } else {
-            let i = s.partition_point(|q| q.timestamp <= p.timestamp);
-            s.insert(i, p);
-        }
+        insert(self.series.entry(id).or_default(), p);
         self.total += 1;
     }
 
@@ -263,53 +142,27 @@ impl Inner {
         true
     }
 
-    /// Rewrites the file with the live points only: temp file, fsync, rename.
+    /// Rewrites the file with the live points only.
     fn compact(&mut self) -> Result<(), LocalError> {
-        let path = self.log.path.clone();
-        let tmp = path.with_extension("jsonl.tmp");
-        let io = |e| LocalError::io(&tmp, e);
-        let mut w = BufWriter::new(File::create(&tmp).map_err(io)?);
-        let mut buf = Vec::with_capacity(256);
         let mut ids: Vec<&MetricId> = self.series.keys().collect();
         ids.sort();
-        for id in ids {
-            for p in self.series.get(id).into_iter().flatten() {
-                buf.clear();
-                if write_record(&mut buf, id, p).is_ok() {
-                    w.write_all(&buf).map_err(io)?;
-                }
-            }
-        }
-        let f = w.into_inner().map_err(|e| io(e.into_error()))?;
-        f.sync_all().map_err(io)?;
-        drop(f);
-        std::fs::rename(&tmp, &path).map_err(|e| LocalError::io(&path, e))?;
-        if let Some(dir) = path.parent()
-            && let Ok(d) = File::open(dir)
-        {
-            let _ = d.sync_all();
-        }
-        self.log.file = Some(open_append(&path)?);
-        self.log.lines = self.total;
-        self.log.torn = false;
-        Ok(())
+        let points = ids.into_iter().flat_map(|id| {
+            self.series
+                .get(id)
+                .into_iter()
+                .flatten()
+                .map(move |p| (id, p))
+        });
+        self.log.rewrite(points, self.total)
     }
 
     fn compact_if_bloated(&mut self) {
-        if self.log.lines > 2 * self.total + COMPACT_SLACK
+        if self.log.lines() > 2 * self.total + COMPACT_SLACK
             && let Err(e) = self.compact()
         {
             tracing::warn!(error = %e, "cannot compact the metric points file");
         }
     }
-}
-
-fn open_append(path: &Path) -> Result<File, LocalError> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| LocalError::io(path, e))
 }
 
 /// The thread-safe point store behind [`super::MetricStore`].
@@ -324,27 +177,25 @@ impl Store {
     /// it for appending.
     pub fn open(dir: &Path, retention: Retention, now: i64) -> Result<Store, LocalError> {
         std::fs::create_dir_all(dir).map_err(|e| LocalError::io(dir, e))?;
-        let path = dir.join(FILE);
+        let mut series: HashMap<MetricId, VecDeque<Point>> = HashMap::new();
+        let mut loaded = 0;
+        let (log, bad) = PointsFile::replay(&dir.join(FILE), |id, p| {
+            insert(series.entry(id).or_default(), p);
+            loaded += 1;
+        })?;
         let mut inner = Inner {
-            series: HashMap::new(),
-            total: 0,
-            log: Log {
-                path: path.clone(),
-                file: None,
-                lines: 0,
-                torn: false,
-            },
+            series,
+            total: loaded,
+            log,
             last_age_prune: now,
         };
-        let (lines, bad) = replay(&path, &mut inner)?;
-        inner.log.lines = lines;
         let cutoff = now - retention.max_age.as_millis() as i64;
         inner.prune_age(cutoff);
         inner.prune_count(retention.max_points);
-        if bad > 0 || lines > 2 * inner.total + COMPACT_SLACK {
+        if bad > 0 || inner.log.lines() > 2 * inner.total + COMPACT_SLACK {
             inner.compact()?;
         } else {
-            inner.log.file = Some(open_append(&path)?);
+            inner.log.open_append()?;
         }
         Ok(Store {
             inner: Mutex::new(inner),
@@ -370,7 +221,7 @@ impl Store {
             if p.timestamp < cutoff || !finite {
                 continue;
             }
-            if write_record(&mut buf, &id, &p).is_ok() {
+            if points_file::encode(&mut buf, &id, &p).is_ok() {
                 lines += 1;
             }
             inner.insert(id, p);
@@ -433,53 +284,11 @@ impl Store {
     }
 }
 
-/// Loads the points file into `inner`: (complete lines, unreadable lines).
-/// A last line without its newline is a torn write: it is ignored and cut
-/// off so the next append starts a fresh line.
-fn replay(path: &Path, inner: &mut Inner) -> Result<(usize, usize), LocalError> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
-        Err(e) => return Err(LocalError::io(path, e)),
-    };
-    let mut reader = BufReader::new(file);
-    let mut line = Vec::with_capacity(256);
-    let (mut complete, mut bad, mut valid_len) = (0usize, 0usize, 0u64);
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| LocalError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        if line.last() != Some(&b'\n') {
-            tracing::warn!(path = %path.display(), bytes = n, "ignoring a torn last line of the metric points file");
-            let f = OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| LocalError::io(path, e))?;
-            f.set_len(valid_len).map_err(|e| LocalError::io(path, e))?;
-            break;
-        }
-        valid_len += n as u64;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        complete += 1;
-        match read_record(&line) {
-            Some((id, p)) => inner.insert(id, p),
-            None => bad += 1,
-        }
-    }
-    if bad > 0 {
-        tracing::warn!(path = %path.display(), lines = bad, "skipped unreadable lines of the metric points file");
-    }
-    Ok((complete, bad))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs::OpenOptions;
+    use std::io::Write;
+
     use super::*;
 
     fn id(f: &str) -> MetricId {
@@ -617,25 +426,5 @@ mod tests {
             .map(|(_, v)| v)
             .collect();
         assert_eq!(got, vec![3.0, 2.0, 1.0]);
-    }
-}
-#[cfg(test)]
-mod tmp_bench {
-    use super::*;
-    #[test]
-    fn tmp_append_rate() {
-        let dir = tempfile::tempdir().unwrap();
-        let now = now_ms();
-        let s = Store::open(dir.path(), Retention::default(), now).unwrap();
-        let t = std::time::Instant::now();
-        for i in 0..50_000i64 {
-            let id = MetricId::new("SCAR", "ScriptMs", vec![("FunctionName".into(), format!("f{}", i % 10))]);
-            s.record(vec![(id, Point::value(now + i, 1.0, Unit::NONE))], now);
-        }
-        let el = t.elapsed();
-        let t2 = std::time::Instant::now();
-        drop(s);
-        let s = Store::open(dir.path(), Retention::default(), now).unwrap();
-        eprintln!("50k appends {:?} ({:.0}/s); replay {:?} len {}", el, 50_000.0 / el.as_secs_f64(), t2.elapsed(), s.len());
     }
 }

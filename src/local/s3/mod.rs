@@ -8,12 +8,15 @@
 //! - `notifications/`: one JSON file per bucket with a notification
 //!   configuration, kept outside the root so it is never taken for a bucket.
 //!
-//! The parts: [`service`] implements `s3s::S3` over s3s-fs; [`notifications`]
-//! validates and matches configurations; [`notification_store`] keeps them;
-//! [`event`] builds the S3 event records; [`layout`] knows s3s-fs's files.
+//! The parts: `service` implements `s3s::S3` over s3s-fs;
+//! `notification_api` validates put configurations and answers gets;
+//! `notifications` matches events to configurations; `notification_store`
+//! keeps them on disk; `event` builds the S3 event records; `layout`
+//! knows s3s-fs's files.
 
 mod event;
 mod layout;
+mod notification_api;
 mod notification_store;
 mod notifications;
 mod service;

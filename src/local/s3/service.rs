@@ -18,8 +18,8 @@ use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use super::ObjectCreatedSink;
 use super::event::{CreatedBy, ObjectCreated, RequestIds, Sequencer, encode_key};
 use super::layout::{Layout, check_key};
+use super::notification_api;
 use super::notification_store::NotificationStore;
-use super::notifications;
 use crate::local::LocalError;
 
 /// The MD5 of zero bytes: the ETag S3 gives an empty object (s3s-fs gives
@@ -404,7 +404,7 @@ impl S3 for LocalS3 {
         let input = req.input;
         let changes = self.notifications.lock_changes().await;
         self.require_bucket(&input.bucket).await?;
-        let conf = notifications::from_request(input.notification_configuration, &self.region)?;
+        let conf = notification_api::from_request(input.notification_configuration, &self.region)?;
         if input.skip_destination_validation != Some(true) {
             for target in &conf.lambda {
                 if !self
@@ -438,6 +438,6 @@ impl S3 for LocalS3 {
             .notifications
             .get(&req.input.bucket)
             .unwrap_or_default();
-        Ok(S3Response::new(notifications::to_response(&stored)))
+        Ok(S3Response::new(notification_api::to_response(&stored)))
     }
 }

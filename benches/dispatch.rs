@@ -1,0 +1,3 @@
+//! Dispatch-rate benchmark (being written).
+
+fn main() {}
