@@ -8,3 +8,4 @@ mod local_lambda;
 mod local_logs;
 mod local_metrics;
 mod local_s3;
+mod cli_commands;
