@@ -40,14 +40,16 @@ impl RegistryRef {
         s
     }
 
-    /// The oci-client reference, for pulls.
+    /// The oci-client reference, for pulls (built field by field: its
+    /// string parser is the regex this type exists to avoid).
     pub fn to_oci(&self) -> Result<oci_client::Reference, ReferenceError> {
-        self.whole()
-            .parse()
-            .map_err(|e: oci_client::ParseError| ReferenceError {
-                reference: self.whole(),
-                reason: e.to_string(),
-            })
+        let (r, repo) = (self.registry.clone(), self.repository.clone());
+        Ok(match (&self.tag, &self.digest) {
+            (Some(t), Some(d)) => oci_client::Reference::with_tag_and_digest(r, repo, t.clone(), d.clone()),
+            (None, Some(d)) => oci_client::Reference::with_digest(r, repo, d.clone()),
+            (Some(t), None) => oci_client::Reference::with_tag(r, repo, t.clone()),
+            (None, None) => oci_client::Reference::with_tag(r, repo, "latest".into()),
+        })
     }
 
     fn parse(name: &str) -> Result<RegistryRef, String> {
