@@ -68,13 +68,16 @@ async fn create(cloud: &Cloud, name: &str, script: &str, outputs: &str, reserved
 }
 
 /// Per request: (first log timestamp, REPORT duration, init, cache hit, stream).
+type Row = (i64, f64, Option<f64>, Option<i64>, String);
+
+/// Per request, as [`Row`]s.
 async fn requests(
     cloud: &Cloud,
     function: &str,
-) -> Vec<(i64, f64, Option<f64>, Option<i64>, String)> {
+) -> Vec<Row> {
     let client = logs(cloud.get(), None);
     let mut token = None;
-    let mut by_id: HashMap<String, (i64, f64, Option<f64>, Option<i64>, String)> = HashMap::new();
+    let mut by_id: HashMap<String, Row> = HashMap::new();
     loop {
         let page = client
             .filter_log_events()
@@ -126,7 +129,7 @@ async fn requests(
     v
 }
 
-fn print_table(title: &str, rows: &[(i64, f64, Option<f64>, Option<i64>, String)], skip: usize) {
+fn print_table(title: &str, rows: &[Row], skip: usize) {
     println!("\n{title}");
     println!("| # | duration ms | init ms | cache hit | environment |");
     println!("|---|---|---|---|---|");

@@ -46,6 +46,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create or update functions from a definition file (TOML or SCAR's YAML) or flags.
+    Init(cli::init::Args),
+    /// List the deployed functions.
+    Ls(cli::ls::Args),
+    /// Remove functions, their triggers and log groups (buckets with --purge).
+    Rm(cli::rm::Args),
+    /// Change a deployed function.
+    Update(cli::update::Args),
     /// The embedded local cloud (S3, Lambda, CloudWatch Logs and metrics on loopback).
     Local {
         #[command(subcommand)]
@@ -59,6 +67,12 @@ enum Command {
     Logs(cli::logs::Args),
     /// One row per invocation and totals.
     Metrics(cli::metrics::Args),
+    /// Upload files and folders into BUCKET[/PREFIX] (folders keep their structure).
+    Put(cli::put::Args),
+    /// Download every object under BUCKET[/PREFIX] into a folder.
+    Get(cli::get::Args),
+    /// Invoke the function once per input object (journaled, resumable).
+    Run(cli::run::Args),
 }
 
 fn main() -> color_eyre::Result<()> {
@@ -74,11 +88,18 @@ fn main() -> color_eyre::Result<()> {
     let g = cli.global;
     rt.block_on(async move {
         match command {
+            Command::Init(a) => cli::init::run(&g, a).await,
+            Command::Ls(a) => cli::ls::run(&g, a).await,
+            Command::Rm(a) => cli::rm::run(&g, a).await,
+            Command::Update(a) => cli::update::run(&g, a).await,
             Command::Local { command } => cli::local::run(&g, command).await,
             Command::Invoke(a) => cli::invoke::run(&g, a).await,
             Command::Preheat(a) => cli::preheat::run(&g, a).await,
             Command::Logs(a) => cli::logs::run(&g, a).await,
             Command::Metrics(a) => cli::metrics::run(&g, a).await,
+            Command::Put(a) => cli::put::run(&g, a).await,
+            Command::Get(a) => cli::get::run(&g, a).await,
+            Command::Run(a) => cli::run::run(&g, a).await,
         }
     })
 }

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod cli_deploy;
 mod local_e2e;
 mod local_lambda;
 mod local_logs;

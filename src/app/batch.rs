@@ -219,7 +219,7 @@ pub fn payload_for(bucket: &str, key: &str) -> Vec<u8> {
 enum Sent {
     Accepted(String, String),
     Rejected(String, AwsError),
-    Stop(String, AwsError),
+    Stop(AwsError),
 }
 
 async fn send_one<I: Invoker>(
@@ -259,7 +259,7 @@ async fn send_one<I: Invoker>(
                 tokio::time::sleep(jitter(ceiling)).await;
             }
             // Retries exhausted on something no key can pass: stop, resume later.
-            Verdict::Retry | Verdict::StopRun => return Sent::Stop(key, err),
+            Verdict::Retry | Verdict::StopRun => return Sent::Stop(err),
             Verdict::RejectKey => return Sent::Rejected(key, err),
         }
     }
@@ -382,7 +382,7 @@ pub async fn dispatch<I: Invoker, P: KeyPages>(
             report.rejected.push((key, e.to_string()));
         }
         // The key stays in doubt in the journal (it may have reached Lambda).
-        Sent::Stop(_, e) => {
+        Sent::Stop(e) => {
             stop.get_or_insert(BatchError::Stopped(e));
         }
     };
@@ -470,7 +470,6 @@ pub async fn dispatch<I: Invoker, P: KeyPages>(
     while let Some(s) = done_rx.recv().await {
         settle(s, &mut report, &mut stop);
     }
-    drop(settle);
     drop(jtx);
     let (journal, written) = match writer.await {
         Ok(r) => r,

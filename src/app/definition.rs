@@ -622,6 +622,19 @@ prefix = "gray/"
     }
 
     #[test]
+    fn the_examples_in_config_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let toml = load(&dir.join("function.example.toml")).unwrap();
+        let f = &toml.functions[0];
+        assert_eq!(f.name, "demo-upper");
+        assert_eq!(f.outputs.len(), 2);
+        assert!(f.script.text().unwrap().contains("tr 'a-z' 'A-Z'"));
+        let yaml = load(&dir.join("scar-demo.yaml")).unwrap();
+        assert_eq!(yaml.functions[0].name, "scar-demo-upper");
+        assert!(yaml.warnings.is_empty(), "{:?}", yaml.warnings);
+    }
+
+    #[test]
     fn storage_paths() {
         let s = Storage::parse_path("s3://bucket/in").unwrap();
         assert_eq!((s.bucket.as_str(), s.prefix.as_str()), ("bucket", "in/"));

@@ -4,6 +4,8 @@
 //! headless commands and the console both drive these.
 
 pub mod batch;
+pub mod batch_run;
+pub mod completion;
 pub mod definition;
 pub mod deploy;
 pub mod journal;

@@ -38,8 +38,8 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
         return super::print_json(&json!({"invocations": rows, "totals": t}));
     }
     println!(
-        "{:<36}  {:<28}  {:>10}  {:>9}  {:>5}  {:>7}  {:>4}  {}",
-        "REQUEST", "KEY", "DURATION", "INIT", "CACHE", "MEM MB", "EXIT", "STATUS"
+        "{:<36}  {:<28}  {:>10}  {:>9}  {:>5}  {:>7}  {:>4}  STATUS",
+        "REQUEST", "KEY", "DURATION", "INIT", "CACHE", "MEM MB", "EXIT"
     );
     for r in &rows {
         let key = r.input_key.clone().unwrap_or_else(|| "-".into());

@@ -1,11 +1,18 @@
 //! The headless commands, one file each: parse, call `app/` and `aws/`,
 //! print a table or `--json`.
 
+pub mod init;
 pub mod invoke;
 pub mod local;
 pub mod logs;
+pub mod get;
+pub mod ls;
 pub mod metrics;
 pub mod preheat;
+pub mod put;
+pub mod rm;
+pub mod run;
+pub mod update;
 
 use color_eyre::eyre::{WrapErr, eyre};
 use scar_tui::aws::{Cloud, ConnectOptions};

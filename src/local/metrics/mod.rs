@@ -10,10 +10,10 @@
 //! CloudWatch Logs feeds every log line to [`MetricStore::ingest_emf`], which
 //! is how the supervisor's `SCAR` metrics arrive, as on AWS.
 //!
-//! Layout: `store` (points, retention, the durable file), `stats` (units,
-//! statistics, periods), `emf`, `wire` (the three formats), `request`
-//! (fields and errors), and one file per operation family: `put`, `get`,
-//! `list`.
+//! Layout: `store` (points in memory, retention) over `points_file` (the
+//! durable JSON-lines file), `stats` (units, statistics, periods), `emf`,
+//! `wire` (the three formats) with `iso8601`, `request` (fields and
+//! errors), and one file per operation family: `put`, `get`, `list`.
 
 mod emf;
 mod get;
