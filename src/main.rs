@@ -76,6 +76,12 @@ enum Command {
 }
 
 fn main() -> color_eyre::Result<()> {
+    // Piped into `head` and the like, end quietly as other command-line
+    // tools do instead of failing on a closed stdout.
+    // SAFETY: resetting a signal disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     color_eyre::install()?;
     let cli = Cli::parse();
     let Some(command) = cli.command else {
