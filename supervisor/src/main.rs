@@ -88,6 +88,13 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 fn main() -> ExitCode {
+    // One malloc arena: the unpacker's blocking threads would otherwise
+    // each get their own, and the resident size would grow with them.
+    // SAFETY: called before any other thread exists.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
     let cli = Cli::parse();
     let command = match cli.command {
         Some(c) => c,

@@ -45,7 +45,9 @@ impl RegistryRef {
     pub fn to_oci(&self) -> Result<oci_client::Reference, ReferenceError> {
         let (r, repo) = (self.registry.clone(), self.repository.clone());
         Ok(match (&self.tag, &self.digest) {
-            (Some(t), Some(d)) => oci_client::Reference::with_tag_and_digest(r, repo, t.clone(), d.clone()),
+            (Some(t), Some(d)) => {
+                oci_client::Reference::with_tag_and_digest(r, repo, t.clone(), d.clone())
+            }
             (None, Some(d)) => oci_client::Reference::with_digest(r, repo, d.clone()),
             (Some(t), None) => oci_client::Reference::with_tag(r, repo, t.clone()),
             (None, None) => oci_client::Reference::with_tag(r, repo, "latest".into()),
