@@ -71,10 +71,7 @@ async fn create(cloud: &Cloud, name: &str, script: &str, outputs: &str, reserved
 type Row = (i64, f64, Option<f64>, Option<i64>, String);
 
 /// Per request, as [`Row`]s.
-async fn requests(
-    cloud: &Cloud,
-    function: &str,
-) -> Vec<Row> {
+async fn requests(cloud: &Cloud, function: &str) -> Vec<Row> {
     let client = logs(cloud.get(), None);
     let mut token = None;
     let mut by_id: HashMap<String, Row> = HashMap::new();

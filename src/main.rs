@@ -82,7 +82,16 @@ fn main() -> color_eyre::Result<()> {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    color_eyre::install()?;
+    // Plain text when stderr is not a terminal (scripts, CI logs).
+    let theme = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        color_eyre::config::Theme::dark()
+    } else {
+        color_eyre::config::Theme::new()
+    };
+    color_eyre::config::HookBuilder::default()
+        .theme(theme)
+        .display_env_section(false)
+        .install()?;
     let cli = Cli::parse();
     let Some(command) = cli.command else {
         eprintln!(

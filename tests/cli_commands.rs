@@ -35,10 +35,17 @@ async fn function(cloud: &Cloud, name: &str, script: &str) {
         .environment(
             Environment::builder()
                 .variables("SCAR_IMAGE", busybox_image(cloud.dir.path()))
-                .variables("SCAR_SCRIPT", base64::engine::general_purpose::STANDARD.encode(script))
+                .variables(
+                    "SCAR_SCRIPT",
+                    base64::engine::general_purpose::STANDARD.encode(script),
+                )
                 .build(),
         )
-        .code(FunctionCode::builder().zip_file(Blob::new(zip_of(&supervisor_bootstrap(), None))).build())
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(zip_of(&supervisor_bootstrap(), None)))
+                .build(),
+        )
         .send()
         .await
         .expect("create_function");
@@ -47,7 +54,12 @@ async fn function(cloud: &Cloud, name: &str, script: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn preheat_invoke_logs_and_metrics() {
     let cloud = Cloud::start().await;
-    function(&cloud, "cli", "echo line one for $REQUEST_ID\necho line two\n").await;
+    function(
+        &cloud,
+        "cli",
+        "echo line one for $REQUEST_ID\necho line two\n",
+    )
+    .await;
 
     let (code, out, err) = scar(&cloud, &["--json", "preheat", "cli", "--environments", "2"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -61,17 +73,43 @@ async fn preheat_invoke_logs_and_metrics() {
     let (code, out, _) = scar(&cloud, &["--json", "invoke", "cli", "--payload", "{}"]);
     assert_eq!(code, 0);
     let second: Value = serde_json::from_str(&out).unwrap();
-    let id = second["request_id"].as_str().expect("request id").to_owned();
+    let id = second["request_id"]
+        .as_str()
+        .expect("request id")
+        .to_owned();
     assert!(!id.is_empty() && id != first["request_id"].as_str().unwrap());
-    assert!(second["log_tail"].as_str().unwrap().contains("line one for"));
+    assert!(
+        second["log_tail"]
+            .as_str()
+            .unwrap()
+            .contains("line one for")
+    );
 
     let (code, out, err) = scar(&cloud, &["logs", "cli", "--request-id", &id]);
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines.first().unwrap().starts_with(&format!("START RequestId: {id}")), "{out}");
-    assert!(lines.last().unwrap().starts_with(&format!("REPORT RequestId: {id}")), "{out}");
-    assert!(lines.contains(&format!("line one for {id}").as_str()), "{out}");
-    assert!(!out.contains(first["request_id"].as_str().unwrap()), "another request's lines leaked:\n{out}");
+    assert!(
+        lines
+            .first()
+            .unwrap()
+            .starts_with(&format!("START RequestId: {id}")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with(&format!("REPORT RequestId: {id}")),
+        "{out}"
+    );
+    assert!(
+        lines.contains(&format!("line one for {id}").as_str()),
+        "{out}"
+    );
+    assert!(
+        !out.contains(first["request_id"].as_str().unwrap()),
+        "another request's lines leaked:\n{out}"
+    );
     assert_eq!(lines.iter().filter(|l| l.starts_with("START")).count(), 1);
 
     let (code, out, err) = scar(&cloud, &["--json", "metrics", "cli"]);
@@ -81,7 +119,10 @@ async fn preheat_invoke_logs_and_metrics() {
     assert_eq!(rows.len(), 4, "2 pings + 2 invocations: {m}");
     let runs: Vec<&Value> = rows.iter().filter(|r| r["status"] == "succeeded").collect();
     assert_eq!(runs.len(), 2);
-    assert!(runs.iter().all(|r| r["cache_hit"] == true), "after preheat every run hits: {m}");
+    assert!(
+        runs.iter().all(|r| r["cache_hit"] == true),
+        "after preheat every run hits: {m}"
+    );
     assert_eq!(m["totals"]["cache_hit_ratio"], 1.0);
     assert_eq!(m["totals"]["errors"], 0);
 
@@ -96,7 +137,10 @@ async fn bad_input_gives_one_clear_error() {
     let cloud = Cloud::start().await;
     let (code, _, err) = scar(&cloud, &["invoke", "missing-fn"]);
     assert_ne!(code, 0);
-    assert!(err.contains("ResourceNotFoundException") && err.contains("missing-fn"), "{err}");
+    assert!(
+        err.contains("ResourceNotFoundException") && err.contains("missing-fn"),
+        "{err}"
+    );
     let (code, _, err) = scar(&cloud, &["invoke", "x", "--payload", "{not json"]);
     assert_ne!(code, 0);
     assert!(err.contains("--payload is not valid JSON"), "{err}");

@@ -20,8 +20,13 @@ const UPPER: &str = "name=$(basename \"$INPUT_FILE_PATH\")\ntr a-z A-Z < \"$INPU
 /// workspace's supervisor.
 fn scar(data: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_scar-tui"));
-    cmd.arg("--backend").arg("local").arg("--data-dir").arg(data).args(args);
-    cmd.env("SCAR_SUPERVISOR", supervisor_bin()).env_remove("SCAR_BACKEND");
+    cmd.arg("--backend")
+        .arg("local")
+        .arg("--data-dir")
+        .arg(data)
+        .args(args);
+    cmd.env("SCAR_SUPERVISOR", supervisor_bin())
+        .env_remove("SCAR_BACKEND");
     cmd.output().expect("scar-tui runs")
 }
 
@@ -52,7 +57,9 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// The local cloud on `data`, for checks after the commands ran.
 async fn inspect(data: &Path) -> LocalCloud {
-    LocalCloud::start(test_config(data)).await.expect("local cloud starts")
+    LocalCloud::start(test_config(data))
+        .await
+        .expect("local cloud starts")
 }
 
 /// The function names `bucket` notifies.
@@ -66,14 +73,25 @@ async fn notified(cloud: &LocalCloud, bucket: &str) -> Vec<String> {
     let mut names: Vec<String> = conf
         .lambda_function_configurations()
         .iter()
-        .map(|c| c.lambda_function_arn().rsplit(':').next().unwrap_or_default().to_owned())
+        .map(|c| {
+            c.lambda_function_arn()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect();
     names.sort();
     names
 }
 
 async fn bucket_exists(cloud: &LocalCloud, bucket: &str) -> bool {
-    s3(cloud, None).head_bucket().bucket(bucket).send().await.is_ok()
+    s3(cloud, None)
+        .head_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .is_ok()
 }
 
 fn row<'a>(ls: &'a Value, name: &str) -> Option<&'a Value> {
@@ -113,8 +131,14 @@ prefix = "out/"
 
     let ls = ok(&data, &["ls"]);
     assert!(ls.lines().next().unwrap().starts_with("NAME"), "{ls}");
-    let line = ls.lines().find(|l| l.starts_with("upper")).expect("ls lists upper");
-    assert!(line.contains("grycap/ffmpeg") && line.contains("512") && line.contains("auto"), "{ls}");
+    let line = ls
+        .lines()
+        .find(|l| l.starts_with("upper"))
+        .expect("ls lists upper");
+    assert!(
+        line.contains("grycap/ffmpeg") && line.contains("512") && line.contains("auto"),
+        "{ls}"
+    );
     let rows = json(&data, &["ls"]);
     let r = row(&rows, "upper").expect("upper in ls --json");
     assert_eq!(r["memory"], 512);
@@ -128,7 +152,10 @@ prefix = "out/"
     assert_eq!(again[0]["action"], "updated");
     assert_eq!(again[0]["code"], "unchanged");
 
-    let updated = json(&data, &["update", "upper", "--memory", "1024", "--env", "EXTRA=1"]);
+    let updated = json(
+        &data,
+        &["update", "upper", "--memory", "1024", "--env", "EXTRA=1"],
+    );
     assert_eq!(updated["memory"], 1024);
     assert_eq!(updated["code"], "kept");
     let r = json(&data, &["ls"]);
@@ -210,7 +237,10 @@ async fn init_from_a_scar_yaml_file() {
     assert_eq!(reports[0]["outputs"][0], "s3://scar-legacy/output/");
 
     let cloud = inspect(&data).await;
-    assert_eq!(notified(&cloud, "scar-demo-yaml").await, ["scar-demo-upper"]);
+    assert_eq!(
+        notified(&cloud, "scar-demo-yaml").await,
+        ["scar-demo-upper"]
+    );
     let cfg = lambda(&cloud, None)
         .get_function_configuration()
         .function_name("scar-demo-upper")
@@ -244,11 +274,18 @@ fn bad_definitions_name_file_line_and_column() {
         "range.toml",
         "name = \"f\"\nimage = \"grycap/ffmpeg\"\nscript_inline = \"true\"\ntimeout = 1000\n",
     );
-    let err = String::from_utf8_lossy(&scar(&data, &["init", "-f", range.to_str().unwrap()]).stderr).into_owned();
-    assert!(err.contains("range.toml:4:11: timeout 1000 is out of range: use 1 to 900 seconds"), "{err}");
+    let err =
+        String::from_utf8_lossy(&scar(&data, &["init", "-f", range.to_str().unwrap()]).stderr)
+            .into_owned();
+    assert!(
+        err.contains("range.toml:4:11: timeout 1000 is out of range: use 1 to 900 seconds"),
+        "{err}"
+    );
 
     let syntax = write(dir.path(), "syntax.toml", "name = \"f\"\nimage = [\n");
-    let err = String::from_utf8_lossy(&scar(&data, &["init", "-f", syntax.to_str().unwrap()]).stderr).into_owned();
+    let err =
+        String::from_utf8_lossy(&scar(&data, &["init", "-f", syntax.to_str().unwrap()]).stderr)
+            .into_owned();
     assert!(err.contains("syntax.toml:"), "{err}");
 
     let yaml = write(
@@ -256,9 +293,16 @@ fn bad_definitions_name_file_line_and_column() {
         "bad.yaml",
         "functions:\n  aws:\n  - lambda:\n      name: f\n      init_script: missing.sh\n      container:\n        image: x\n",
     );
-    let err = String::from_utf8_lossy(&scar(&data, &["init", "-f", yaml.to_str().unwrap()]).stderr).into_owned();
-    assert!(err.contains("bad.yaml:5:20: cannot read init_script"), "{err}");
-    assert!(!data.join("lambda/functions/f").exists(), "nothing deployed");
+    let err = String::from_utf8_lossy(&scar(&data, &["init", "-f", yaml.to_str().unwrap()]).stderr)
+        .into_owned();
+    assert!(
+        err.contains("bad.yaml:5:20: cannot read init_script"),
+        "{err}"
+    );
+    assert!(
+        !data.join("lambda/functions/f").exists(),
+        "nothing deployed"
+    );
 }
 
 #[test]
@@ -270,7 +314,15 @@ fn a_missing_role_on_aws_is_a_clear_error_before_any_call() {
         "name = \"f\"\nimage = \"grycap/ffmpeg\"\nscript_inline = \"true\"\n",
     );
     let out = Command::new(env!("CARGO_BIN_EXE_scar-tui"))
-        .args(["--backend", "aws", "--region", "us-east-1", "init", "-f", def.to_str().unwrap()])
+        .args([
+            "--backend",
+            "aws",
+            "--region",
+            "us-east-1",
+            "init",
+            "-f",
+            def.to_str().unwrap(),
+        ])
         .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
         .env("AWS_SECRET_ACCESS_KEY", "dummy")
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -283,7 +335,10 @@ fn a_missing_role_on_aws_is_a_clear_error_before_any_call() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("function f has no IAM role"), "{err}");
-    assert!(err.contains("role = \"arn:aws:iam::ACCOUNT:role/NAME\""), "{err}");
+    assert!(
+        err.contains("role = \"arn:aws:iam::ACCOUNT:role/NAME\""),
+        "{err}"
+    );
     assert!(!err.contains("127.0.0.1:9"), "no call was tried: {err}");
 }
 
@@ -312,11 +367,26 @@ async fn two_functions_on_one_input_bucket_keep_both_triggers() {
     // A third one whose trigger would overlap alpha's is refused, naming alpha.
     let clash = scar(
         &data,
-        &["init", "--name", "gamma", "--image", "x", "--script-inline", "true", "--input", "shared-in/a/deeper"],
+        &[
+            "init",
+            "--name",
+            "gamma",
+            "--image",
+            "x",
+            "--script-inline",
+            "true",
+            "--input",
+            "shared-in/a/deeper",
+        ],
     );
     assert!(!clash.status.success());
     let err = String::from_utf8_lossy(&clash.stderr);
     assert!(err.contains("overlaps function alpha"), "{err}");
+    let rows = json(&data, &["ls"]);
+    assert!(
+        row(&rows, "gamma").is_none(),
+        "nothing of gamma was deployed: {rows}"
+    );
 
     {
         let cloud = inspect(&data).await;
@@ -324,7 +394,17 @@ async fn two_functions_on_one_input_bucket_keep_both_triggers() {
         cloud.shutdown().await;
     }
     // Redeploying alpha elsewhere in the same bucket keeps beta's entry.
-    ok(&data, &["update", "alpha", "--input", "shared-in/a2", "--timeout", "30"]);
+    ok(
+        &data,
+        &[
+            "update",
+            "alpha",
+            "--input",
+            "shared-in/a2",
+            "--timeout",
+            "30",
+        ],
+    );
     ok(&data, &["rm", "alpha"]);
     let cloud = inspect(&data).await;
     assert_eq!(notified(&cloud, "shared-in").await, ["beta"]);
@@ -333,8 +413,12 @@ async fn two_functions_on_one_input_bucket_keep_both_triggers() {
 
     // --purge keeps a bucket another function uses, deletes the rest.
     let summary = json(&data, &["rm", "--all", "--purge"]);
+    assert_eq!(summary["functions"].as_array().unwrap().len(), 1);
     assert_eq!(summary["functions"][0]["name"], "beta");
-    assert!(summary["buckets_purged"]["shared-in"].is_number(), "{summary}");
+    assert!(
+        summary["buckets_purged"]["shared-in"].is_number(),
+        "{summary}"
+    );
     let cloud = inspect(&data).await;
     assert!(!bucket_exists(&cloud, "shared-in").await);
     assert!(!bucket_exists(&cloud, "shared-out").await);
@@ -379,8 +463,21 @@ async fn an_object_in_the_input_bucket_produces_its_output() {
             Some(o.body.collect().await.ok()?.into_bytes())
         }
     })
-    .await
-    .expect("the output appears in e2e-out/done/");
+    .await;
+    let Some(body) = body else {
+        let events = logs(&cloud, None)
+            .filter_log_events()
+            .log_group_name("/aws/lambda/e2e-upper")
+            .send()
+            .await
+            .map(|o| {
+                o.events()
+                    .iter()
+                    .map(|e| e.message().unwrap_or_default().to_owned())
+                    .collect::<Vec<_>>()
+            });
+        panic!("no output in e2e-out/done/; the function logged: {events:#?}");
+    };
     assert_eq!(&body[..], b"HELLO FROM SCAR-TUI\n");
     cloud.shutdown().await;
 }

@@ -3,10 +3,11 @@
 
 mod util;
 
+mod cli_batch;
+mod cli_commands;
 mod cli_deploy;
 mod local_e2e;
 mod local_lambda;
 mod local_logs;
 mod local_metrics;
 mod local_s3;
-mod cli_commands;

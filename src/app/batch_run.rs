@@ -15,9 +15,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::batch::{BatchError, BatchOptions, BatchProgress, DispatchReport, InputKeys, KeyList, dispatch, now_ms};
+use super::batch::{
+    BatchError, BatchOptions, BatchProgress, DispatchReport, InputKeys, KeyList, dispatch, now_ms,
+};
 use super::completion::{Outcome, Tracker, TrackerOptions};
-use super::journal::{Campaign, Journal, JournalError, Record, journal_path, replay};
+use super::journal::{Campaign, Journal, JournalError, KeyState, Record, journal_path, replay};
 use super::report::{Totals, totals};
 use crate::aws::objects::FunctionInput;
 use crate::aws::{AwsError, Cloud};
@@ -43,7 +45,9 @@ pub enum RunError {
         function: String,
     },
     /// `--retry-failed` without a campaign.
-    #[error("no batch journal for {function} at {path}: nothing to retry; launch `scar-tui run {function}` first")]
+    #[error(
+        "no batch journal for {function} at {path}: nothing to retry; launch `scar-tui run {function}` first"
+    )]
     NothingToRetry {
         /// The function.
         function: String,
@@ -91,6 +95,8 @@ pub struct RunReport {
     pub dispatch: DispatchReport,
     /// Every listed key is acknowledged.
     pub complete: bool,
+    /// Acknowledged keys whose 202 carried no request id (followed by key).
+    pub without_request_id: usize,
 }
 
 /// Progress of `--wait`.
@@ -154,14 +160,26 @@ async fn resolve_in_doubt(
     if doubt.is_empty() {
         return Ok((0, Vec::new()));
     }
-    let since = doubt.iter().map(|(_, ms)| *ms).min().unwrap_or(campaign.started_ms);
-    let mut tracker = Tracker::new(function, since - opts.tracker.slack_ms, opts.tracker.clone());
+    let since = doubt
+        .iter()
+        .map(|(_, ms)| *ms)
+        .min()
+        .unwrap_or(campaign.started_ms);
+    let mut tracker = Tracker::new(
+        function,
+        since - opts.tracker.slack_ms,
+        opts.tracker.clone(),
+    );
     let started = Instant::now();
     let mut reconciled = 0;
     loop {
         tracker.poll(cloud).await?;
         doubt.retain(|(key, ms)| {
-            let known = campaign.keys.get(key).map(|s| s.ids.clone()).unwrap_or_default();
+            let known = campaign
+                .keys
+                .get(key)
+                .map(|s| s.ids.clone())
+                .unwrap_or_default();
             // The intent is written before the request: its run logs after it.
             match tracker.evidence(key, *ms - 1_000, &known) {
                 Some(id) => {
@@ -187,14 +205,31 @@ async fn resolve_in_doubt(
     Ok((reconciled, doubt.into_iter().map(|(k, _)| k).collect()))
 }
 
+/// The request id of a key's latest event. Lambda returns it with the 202;
+/// a cloud that does not (an empty id in the journal) is followed by key:
+/// the first metrics line for the key logged after its latest intent.
+fn current_id<'a>(tracker: &'a Tracker, key: &str, state: &'a KeyState) -> Option<&'a str> {
+    match state.current_id() {
+        Some(id) if !id.is_empty() => Some(id),
+        _ => tracker.evidence(key, state.intent_ms.unwrap_or(0), &state.ids),
+    }
+}
+
 /// Keys of the campaign whose current invocation failed.
-async fn failed_keys(cloud: &Cloud, function: &str, campaign: &Campaign, opts: &TrackerOptions) -> Result<Vec<String>, RunError> {
+async fn failed_keys(
+    cloud: &Cloud,
+    function: &str,
+    campaign: &Campaign,
+    opts: &TrackerOptions,
+) -> Result<Vec<String>, RunError> {
     let mut tracker = Tracker::new(function, campaign.started_ms - opts.slack_ms, opts.clone());
     tracker.poll(cloud).await?;
     local_failures(cloud, function, &mut tracker);
     let mut keys: Vec<String> = campaign
-        .acknowledged()
-        .filter(|(_, id)| tracker.outcome(id) == Outcome::Failed)
+        .acknowledged_states()
+        .filter(|(k, s)| {
+            current_id(&tracker, k, s).is_some_and(|id| tracker.outcome(id) == Outcome::Failed)
+        })
         .map(|(k, _)| k.to_owned())
         .collect();
     keys.sort();
@@ -203,7 +238,12 @@ async fn failed_keys(cloud: &Cloud, function: &str, campaign: &Campaign, opts: &
 
 /// Counts the input keys in the background, so progress has a total (and
 /// an ETA) while the dispatch streams the same listing.
-fn count_input(cloud: &Cloud, input: &FunctionInput, already: u64, progress: Arc<BatchProgress>) -> tokio::task::JoinHandle<()> {
+fn count_input(
+    cloud: &Cloud,
+    input: &FunctionInput,
+    already: u64,
+    progress: Arc<BatchProgress>,
+) -> tokio::task::JoinHandle<()> {
     let mut pages = cloud.list_objects(&input.bucket, &input.prefix);
     let input = input.clone();
     tokio::spawn(async move {
@@ -211,14 +251,21 @@ fn count_input(cloud: &Cloud, input: &FunctionInput, already: u64, progress: Arc
         while let Ok(Some(page)) = pages.next_page().await {
             n += page.iter().filter(|o| input.takes(&o.key)).count() as u64;
             if !progress.total_known.load(Ordering::Relaxed) {
-                progress.total.store(n.saturating_sub(already), Ordering::Relaxed);
+                progress
+                    .total
+                    .store(n.saturating_sub(already), Ordering::Relaxed);
             }
         }
     })
 }
 
 /// One launch of `run`. Returns its report and the campaign as journaled.
-pub async fn run(cloud: &Cloud, function: &str, opts: &RunOptions, progress: Arc<BatchProgress>) -> Result<(RunReport, Campaign), RunError> {
+pub async fn run(
+    cloud: &Cloud,
+    function: &str,
+    opts: &RunOptions,
+    progress: Arc<BatchProgress>,
+) -> Result<(RunReport, Campaign), RunError> {
     let input = cloud
         .function_input(function)
         .await?
@@ -259,17 +306,23 @@ pub async fn run(cloud: &Cloud, function: &str, opts: &RunOptions, progress: Arc
     };
 
     let in_doubt = campaign.in_doubt().len();
-    let (reconciled, unseen) = resolve_in_doubt(cloud, function, &mut campaign, &mut journal, opts).await?;
+    let (reconciled, unseen) =
+        resolve_in_doubt(cloud, function, &mut campaign, &mut journal, opts).await?;
     let resent_in_doubt = unseen.len();
 
     let mut to_send: VecDeque<String> = unseen.into();
     if mode == "retry-failed" {
         let failed = failed_keys(cloud, function, &campaign, &opts.tracker).await?;
         let already: HashSet<&String> = to_send.iter().collect();
-        let failed: Vec<String> = failed.into_iter().filter(|k| !already.contains(k)).collect();
+        let failed: Vec<String> = failed
+            .into_iter()
+            .filter(|k| !already.contains(k))
+            .collect();
         to_send.extend(failed);
     }
-    progress.total.store(to_send.len() as u64, Ordering::Relaxed);
+    progress
+        .total
+        .store(to_send.len() as u64, Ordering::Relaxed);
 
     // First the keys named above (in-doubt resends, failures)...
     let mut report = DispatchReport::default();
@@ -291,14 +344,28 @@ pub async fn run(cloud: &Cloud, function: &str, opts: &RunOptions, progress: Arc
     // ...then, unless only retrying, the listing, minus what the journal has.
     let mut complete = campaign.complete;
     if mode != "retry-failed" {
-        let known = campaign.keys.values().filter(|s| s.rejected.is_none()).count() as u64;
+        let known = campaign
+            .keys
+            .values()
+            .filter(|s| s.rejected.is_none())
+            .count() as u64;
         let counter = count_input(cloud, &input, known, progress.clone());
         let keys = InputKeys {
             pages: cloud.list_objects(&input.bucket, &input.prefix),
             input: input.clone(),
         };
         let skip = |k: &str| campaign.settled_or_in_doubt(k);
-        let (j, r) = dispatch(cloud.clone(), function, &input.bucket, keys, skip, journal, &opts.batch, progress.clone()).await;
+        let (j, r) = dispatch(
+            cloud.clone(),
+            function,
+            &input.bucket,
+            keys,
+            skip,
+            journal,
+            &opts.batch,
+            progress.clone(),
+        )
+        .await;
         counter.abort();
         journal = j;
         let listed = r?;
@@ -330,6 +397,10 @@ pub async fn run(cloud: &Cloud, function: &str, opts: &RunOptions, progress: Arc
             resent_in_doubt,
             dispatch: report,
             complete,
+            without_request_id: campaign
+                .acknowledged()
+                .filter(|(_, id)| id.is_empty())
+                .count(),
         },
         campaign,
     ))
@@ -345,27 +416,31 @@ pub async fn wait(
     progress: Arc<WaitProgress>,
 ) -> Result<WaitReport, RunError> {
     let started = Instant::now();
-    let ids: Vec<(String, String)> = campaign
-        .acknowledged()
-        .map(|(k, id)| (k.to_owned(), id.to_owned()))
-        .collect();
-    progress.total.store(ids.len() as u64, Ordering::Relaxed);
+    let keys: Vec<(&str, &KeyState)> = campaign.acknowledged_states().collect();
+    progress.total.store(keys.len() as u64, Ordering::Relaxed);
     let mut tracker = Tracker::new(function, campaign.started_ms - opts.slack_ms, opts.clone());
     loop {
         tracker.poll(cloud).await?;
         local_failures(cloud, function, &mut tracker);
         let (mut ok, mut failed, mut pending) = (0u64, 0u64, 0u64);
-        for (_, id) in &ids {
-            match tracker.outcome(id) {
-                Outcome::Succeeded => ok += 1,
-                Outcome::Failed => failed += 1,
-                Outcome::Pending => pending += 1,
+        let mut ids: Vec<(&str, &str)> = Vec::with_capacity(keys.len());
+        for (k, s) in &keys {
+            match current_id(&tracker, k, s) {
+                Some(id) => {
+                    ids.push((k, id));
+                    match tracker.outcome(id) {
+                        Outcome::Succeeded => ok += 1,
+                        Outcome::Failed => failed += 1,
+                        Outcome::Pending => pending += 1,
+                    }
+                }
+                None => pending += 1,
             }
         }
         progress.succeeded.store(ok, Ordering::Relaxed);
         progress.failed.store(failed, Ordering::Relaxed);
         if pending == 0 {
-            let ours: HashSet<&str> = ids.iter().map(|(_, id)| id.as_str()).collect();
+            let ours: HashSet<&str> = ids.iter().map(|(_, id)| *id).collect();
             let invocations: Vec<_> = tracker
                 .joiner()
                 .invocations()
@@ -376,14 +451,14 @@ pub async fn wait(
                 .iter()
                 .filter(|(_, id)| tracker.outcome(id) == Outcome::Failed)
                 .map(|(k, id)| FailedKey {
-                    key: k.clone(),
-                    request_id: id.clone(),
+                    key: (*k).to_owned(),
+                    request_id: (*id).to_owned(),
                     status: tracker.last_status(id).map(str::to_owned),
                 })
                 .collect();
             failed_keys.sort_by(|a, b| a.key.cmp(&b.key));
             return Ok(WaitReport {
-                keys: ids.len() as u64,
+                keys: keys.len() as u64,
                 succeeded: ok,
                 failed,
                 failed_keys,

@@ -117,7 +117,10 @@ impl Tracker {
                 }
                 let status = v["Status"].as_str().unwrap_or_default().to_owned();
                 if let Some(key) = v["InputKey"].as_str().filter(|k| !k.is_empty()) {
-                    self.by_key.entry(key.to_owned()).or_default().push((id.clone(), timestamp_ms));
+                    self.by_key
+                        .entry(key.to_owned())
+                        .or_default()
+                        .push((id.clone(), timestamp_ms));
                 }
                 let a = self.attempts.entry(id).or_default();
                 a.succeeded |= status == "succeeded";
@@ -129,7 +132,10 @@ impl Tracker {
 
     /// Marks a request failed for good (the local failed-events record).
     pub fn mark_failed(&mut self, request_id: &str) {
-        self.attempts.entry(request_id.to_owned()).or_default().failed_final = true;
+        self.attempts
+            .entry(request_id.to_owned())
+            .or_default()
+            .failed_final = true;
     }
 
     /// Reads what is new; returns how many new lines arrived.
@@ -142,7 +148,10 @@ impl Tracker {
                 tokio::time::sleep_until((last + self.opts.min_request_interval).into()).await;
             }
             self.last_request = Some(Instant::now());
-            let (lines, next) = match cloud.log_page(&self.function, Some(start), None, token).await {
+            let (lines, next) = match cloud
+                .log_page(&self.function, Some(start), None, token)
+                .await
+            {
                 Ok(page) => page,
                 // No invocation has logged yet.
                 Err(e) if e.code() == Some("ResourceNotFoundException") => (Vec::new(), None),
@@ -221,12 +230,18 @@ mod tests {
     use super::*;
 
     fn metrics(id: &str, key: &str, status: &str) -> String {
-        format!(r#"{{"_aws":{{"CloudWatchMetrics":[]}},"RequestId":"{id}","InputKey":"{key}","Status":"{status}","ExitCode":0}}"#)
+        format!(
+            r#"{{"_aws":{{"CloudWatchMetrics":[]}},"RequestId":"{id}","InputKey":"{key}","Status":"{status}","ExitCode":0}}"#
+        )
     }
 
     #[test]
     fn retries_under_one_request_id_fail_only_after_the_last_attempt() {
-        let mut t = Tracker::new("f", 0, TrackerOptions::for_backend(crate::aws::Backend::Local));
+        let mut t = Tracker::new(
+            "f",
+            0,
+            TrackerOptions::for_backend(crate::aws::Backend::Local),
+        );
         for attempt in 0..2 {
             t.push(attempt, "s", &metrics("r1", "in/bad é", "failed"));
             t.push(attempt, "s", "REPORT RequestId: r1\tDuration: 1.00 ms");

@@ -612,7 +612,7 @@ prefix = "gray/"
         let e = parse("name = \"f\"\nimage = \"i\"\n").unwrap_err();
         assert!(e.to_string().contains("no script"), "{e}");
 
-        let e = parse("name = \"f\"\nimage = \"i\"\nscript_inline = \"x\"\n[input]\nbucket = \"b\"\n[[outputs]]\nbucket = \"b\"\n")
+        let e = parse("name = \"f\"\nimage = \"i\"\nscript_inline = \"x\"\n[input]\nbucket = \"bkt\"\n[[outputs]]\nbucket = \"bkt\"\n")
             .unwrap_err();
         assert!(e.to_string().contains(":6:1:"), "{e}");
         assert!(e.to_string().contains("trigger"), "{e}");

@@ -237,6 +237,15 @@ pub async fn deploy(cloud: &Cloud, def: &FunctionDefinition) -> Result<DeployRep
         });
     }
 
+    // A trigger that would clash with another function's is refused
+    // before anything is created.
+    if let Some(input) = &def.input {
+        let filters = KeyFilter::for_input(&input.prefix, &input.suffixes);
+        cloud
+            .check_function_notifications(&input.bucket, name, &filters)
+            .await?;
+    }
+
     let buckets: std::collections::BTreeSet<&str> = def
         .input
         .iter()

@@ -108,6 +108,8 @@ pub struct KeyState {
     pub in_doubt_since: Option<i64>,
     /// The last permanent error, if the last attempt was rejected.
     pub rejected: Option<String>,
+    /// When its latest intent was written: its latest event ran after this.
+    pub intent_ms: Option<i64>,
 }
 
 impl KeyState {
@@ -161,6 +163,7 @@ impl Campaign {
                 for k in keys {
                     let s = self.keys.entry(k).or_default();
                     s.in_doubt_since = Some(ms);
+                    s.intent_ms = Some(ms);
                 }
             }
             Record::Ack { key, id } | Record::Reconciled { key, id } => {
@@ -180,12 +183,21 @@ impl Campaign {
         }
     }
 
-    /// Keys whose event Lambda accepted, with their current request id.
+    /// Keys whose event Lambda accepted, with their current request id
+    /// (empty if the cloud did not return one: see [`KeyState::intent_ms`]).
     pub fn acknowledged(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.acknowledged_states()
+            .filter_map(|(k, s)| Some((k, s.current_id()?)))
+    }
+
+    /// Keys whose event Lambda accepted, with their state.
+    pub fn acknowledged_states(&self) -> impl Iterator<Item = (&str, &KeyState)> {
         self.keys
             .iter()
-            .filter(|(_, s)| s.in_doubt_since.is_none())
-            .filter_map(|(k, s)| Some((k.as_str(), s.current_id()?)))
+            .filter(|(_, s)| {
+                s.in_doubt_since.is_none() && s.rejected.is_none() && !s.ids.is_empty()
+            })
+            .map(|(k, s)| (k.as_str(), s))
     }
 
     /// Keys in doubt, with when their intent was written.

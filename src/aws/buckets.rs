@@ -89,6 +89,36 @@ fn creates(event: &str) -> bool {
     event == "s3:*" || event.starts_with("s3:ObjectCreated:")
 }
 
+/// The error for the first of `filters` that overlaps one of `others`
+/// (other functions' entries that fire on object creation).
+fn overlap(
+    bucket: &str,
+    function: &str,
+    others: &[LambdaFunctionConfiguration],
+    filters: &[KeyFilter],
+) -> Option<AwsError> {
+    others.iter().find_map(|other| {
+        if !other.events().iter().any(|e| creates(e.as_str())) {
+            return None;
+        }
+        let theirs = KeyFilter::of(other);
+        let mine = filters.iter().find(|f| f.overlaps(&theirs))?;
+        Some(AwsError::Call {
+            op: "PutBucketNotificationConfiguration",
+            target: bucket.to_owned(),
+            code: "ConfigurationsOverlap".into(),
+            message: format!(
+                "the input s3://{bucket}/{}*{} of {function} overlaps function {}'s trigger s3://{bucket}/{}*{}: give each function its own prefix or suffix",
+                mine.prefix,
+                mine.suffix,
+                function_of_arn(other.lambda_function_arn()),
+                theirs.prefix,
+                theirs.suffix
+            ),
+        })
+    })
+}
+
 impl Cloud {
     /// The bucket's notification configuration.
     async fn notification_configuration(
@@ -160,24 +190,8 @@ impl Cloud {
             .iter()
             .cloned()
             .partition(|c| function_of_arn(c.lambda_function_arn()) == function);
-        for other in &others {
-            let theirs = KeyFilter::of(other);
-            let clash = other.events().iter().any(|e| creates(e.as_str()));
-            if let Some(mine) = filters.iter().find(|f| clash && f.overlaps(&theirs)) {
-                return Err(AwsError::Call {
-                    op: "PutBucketNotificationConfiguration",
-                    target: bucket.to_owned(),
-                    code: "ConfigurationsOverlap".into(),
-                    message: format!(
-                        "the input s3://{bucket}/{}*{} of {function} overlaps function {}'s trigger s3://{bucket}/{}*{}: give each function its own prefix or suffix",
-                        mine.prefix,
-                        mine.suffix,
-                        function_of_arn(other.lambda_function_arn()),
-                        theirs.prefix,
-                        theirs.suffix
-                    ),
-                });
-            }
+        if let Some(e) = overlap(bucket, function, &others, filters) {
+            return Err(e);
         }
         let mut entries = others;
         for (i, f) in filters.iter().enumerate() {
@@ -221,6 +235,29 @@ impl Cloud {
             .build();
         self.put_notification_configuration(bucket, conf).await?;
         Ok(filters.len())
+    }
+
+    /// Refuses, before anything is deployed, `filters` for `function` that
+    /// would overlap another function's entry in `bucket` (none if the
+    /// bucket does not exist yet).
+    pub async fn check_function_notifications(
+        &self,
+        bucket: &str,
+        function: &str,
+        filters: &[KeyFilter],
+    ) -> Result<(), AwsError> {
+        let conf = match self.notification_configuration(bucket).await {
+            Ok(c) => c,
+            Err(e) if e.code() == Some("NoSuchBucket") => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let others: Vec<_> = conf
+            .lambda_function_configurations()
+            .iter()
+            .filter(|c| function_of_arn(c.lambda_function_arn()) != function)
+            .cloned()
+            .collect();
+        overlap(bucket, function, &others, filters).map_or(Ok(()), Err)
     }
 
     /// Removes `function`'s entries from `bucket`'s configuration, keeping

@@ -36,8 +36,12 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
         .await;
     ticker.abort();
     bar.finish_and_clear();
-    let summary =
-        result.wrap_err_with(|| format!("downloading s3://{bucket}/{prefix} into {}", a.dir.display()))?;
+    let summary = result.wrap_err_with(|| {
+        format!(
+            "downloading s3://{bucket}/{prefix} into {}",
+            a.dir.display()
+        )
+    })?;
     let secs = started.elapsed().as_secs_f64();
     if g.json {
         return super::print_json(&json!({

@@ -151,7 +151,10 @@ pub fn print_report(r: &DeployReport) {
     println!("{} {} ({}, code {})", r.action, r.name, r.state, r.code);
     println!("  arn      {}", r.arn);
     println!("  image    {}", r.image);
-    println!("  memory   {} MB, timeout {} s, runtime {}", r.memory, r.timeout, r.runtime);
+    println!(
+        "  memory   {} MB, timeout {} s, runtime {}",
+        r.memory, r.timeout, r.runtime
+    );
     println!("  role     {}", r.role);
     if let Some(i) = &r.input {
         println!("  input    {i} ({} notification entries)", r.notifications);
@@ -163,7 +166,10 @@ pub fn print_report(r: &DeployReport) {
         println!("  created  buckets {}", r.buckets_created.join(", "));
     }
     if let Some(deploy::package::Bootstrap::Wrapper(p)) = &r.bootstrap {
-        println!("  bootstrap  wrapper running the debug supervisor at {}", p.display());
+        println!(
+            "  bootstrap  wrapper running the debug supervisor at {}",
+            p.display()
+        );
     }
 }
 

@@ -18,7 +18,10 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
         return super::print_json(&rows);
     }
     if rows.is_empty() {
-        eprintln!("no functions on {}: create one with `scar-tui init`", cloud.describe());
+        eprintln!(
+            "no functions on {}: create one with `scar-tui init`",
+            cloud.describe()
+        );
         return Ok(());
     }
     let dash = || "-".to_owned();
@@ -36,7 +39,10 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
             ]
         })
         .collect();
-    let header = ["NAME", "IMAGE", "MEMORY", "TIMEOUT", "RUNTIME", "WARM", "INPUT"].map(str::to_owned);
+    let header = [
+        "NAME", "IMAGE", "MEMORY", "TIMEOUT", "RUNTIME", "WARM", "INPUT",
+    ]
+    .map(str::to_owned);
     let widths: Vec<usize> = (0..7)
         .map(|i| {
             std::iter::once(&header)

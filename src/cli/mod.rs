@@ -1,11 +1,11 @@
 //! The headless commands, one file each: parse, call `app/` and `aws/`,
 //! print a table or `--json`.
 
+pub mod get;
 pub mod init;
 pub mod invoke;
 pub mod local;
 pub mod logs;
-pub mod get;
 pub mod ls;
 pub mod metrics;
 pub mod preheat;

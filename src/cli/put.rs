@@ -32,7 +32,9 @@ pub fn split_target(target: &str) -> color_eyre::Result<(String, String)> {
     let t = target.trim_start_matches("s3://");
     let (bucket, prefix) = t.split_once('/').unwrap_or((t, ""));
     if bucket.is_empty() {
-        return Err(eyre!("{target:?} names no bucket: write BUCKET or BUCKET/PREFIX"));
+        return Err(eyre!(
+            "{target:?} names no bucket: write BUCKET or BUCKET/PREFIX"
+        ));
     }
     let prefix = match prefix.trim_start_matches('/') {
         "" => String::new(),
@@ -44,11 +46,16 @@ pub fn split_target(target: &str) -> color_eyre::Result<(String, String)> {
 
 /// A byte progress bar on stderr (hidden when stderr is not a terminal),
 /// fed from `t` ten times a second until the returned handle is aborted.
-pub fn transfer_bar(t: Arc<Transfer>, verb: &'static str) -> (ProgressBar, tokio::task::JoinHandle<()>) {
+pub fn transfer_bar(
+    t: Arc<Transfer>,
+    verb: &'static str,
+) -> (ProgressBar, tokio::task::JoinHandle<()>) {
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {bytes}/{total_bytes} {bytes_per_sec} [{wide_bar}] {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} {msg} {bytes}/{total_bytes} {bytes_per_sec} [{wide_bar}] {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let b = bar.clone();
     let ticker = tokio::spawn(async move {

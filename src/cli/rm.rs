@@ -51,8 +51,16 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
         println!(
             "removed {}{}{}",
             f.name,
-            if notes.is_empty() { String::new() } else { format!(", {}", notes.join(", ")) },
-            if f.log_group_deleted { ", log group" } else { "" }
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", notes.join(", "))
+            },
+            if f.log_group_deleted {
+                ", log group"
+            } else {
+                ""
+            }
         );
     }
     for (b, n) in &summary.buckets_purged {

@@ -64,7 +64,9 @@ fn journal_dir(g: &Global, cloud: &Cloud) -> color_eyre::Result<PathBuf> {
 
 fn bar(multi: &MultiProgress, template: &str) -> ProgressBar {
     let b = multi.add(ProgressBar::new(0));
-    b.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    b.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     b
 }
 
@@ -96,7 +98,9 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
             loop {
                 tick.tick().await;
                 b.set_length(p.total.load(Ordering::Relaxed));
-                b.set_position(p.dispatched.load(Ordering::Relaxed) + p.rejected.load(Ordering::Relaxed));
+                b.set_position(
+                    p.dispatched.load(Ordering::Relaxed) + p.rejected.load(Ordering::Relaxed),
+                );
                 b.set_message(format!(
                     "{} skipped, {} retried, {} rejected",
                     p.skipped.load(Ordering::Relaxed),
@@ -113,7 +117,10 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
 
     let waited = if a.wait {
         let wp = Arc::new(WaitProgress::default());
-        let done = bar(&multi, "{spinner} processed {pos}/{len} ETA {eta} [{wide_bar}] {msg}");
+        let done = bar(
+            &multi,
+            "{spinner} processed {pos}/{len} ETA {eta} [{wide_bar}] {msg}",
+        );
         let ticker = {
             let (p, b) = (wp.clone(), done.clone());
             tokio::spawn(async move {
@@ -158,6 +165,12 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
                 report.in_doubt, report.reconciled, report.resent_in_doubt
             );
         }
+        if report.without_request_id > 0 {
+            println!(
+                "  note: the cloud returned no request id for {} events; they are followed by key in the logs",
+                report.without_request_id
+            );
+        }
         for (key, e) in &d.rejected {
             println!("  rejected {key}: {e}");
         }
@@ -170,7 +183,8 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
                 w.failed,
                 t.p50_ms.map_or("-".into(), |v| format!("{v:.1} ms")),
                 t.p95_ms.map_or("-".into(), |v| format!("{v:.1} ms")),
-                t.cache_hit_ratio.map_or("-".into(), |v| format!("{:.0}%", v * 100.0)),
+                t.cache_hit_ratio
+                    .map_or("-".into(), |v| format!("{:.0}%", v * 100.0)),
                 w.elapsed_ms as f64 / 1000.0
             );
             for f in w.failed_keys.iter().take(20) {
@@ -182,7 +196,11 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
                 );
             }
             if w.failed_keys.len() > 20 {
-                println!("  ... and {} more; `scar-tui run {} --retry-failed` resends them", w.failed_keys.len() - 20, a.name);
+                println!(
+                    "  ... and {} more; `scar-tui run {} --retry-failed` resends them",
+                    w.failed_keys.len() - 20,
+                    a.name
+                );
             } else if w.failed > 0 {
                 println!("  `scar-tui run {} --retry-failed` resends them", a.name);
             }

@@ -118,7 +118,12 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
     if !a.input_suffix.is_empty() {
         match def.input.as_mut() {
             Some(input) => input.suffixes = a.input_suffix.clone(),
-            None => return Err(color_eyre::eyre::eyre!("--input-suffix: {} has no input; pass --input too", a.name)),
+            None => {
+                return Err(color_eyre::eyre::eyre!(
+                    "--input-suffix: {} has no input; pass --input too",
+                    a.name
+                ));
+            }
         }
     }
     if a.no_outputs {

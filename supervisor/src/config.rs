@@ -128,9 +128,12 @@ impl FunctionConfig {
                     ))
                 })?,
             None => {
-                let beside = std::env::current_exe()
-                    .ok()
-                    .and_then(|p| p.parent().map(|d| d.join("script.sh")))
+                // The function's code folder (Lambda's LAMBDA_TASK_ROOT, where
+                // the zip was extracted), else beside the binary.
+                let beside = var("LAMBDA_TASK_ROOT")
+                    .map(|root| PathBuf::from(root).join("script.sh"))
+                    .filter(|p| p.is_file())
+                    .or_else(|| std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.join("script.sh"))))
                     .unwrap_or_else(|| PathBuf::from("script.sh"));
                 std::fs::read(&beside).map_err(|e| {
                     ConfigError(format!(

@@ -83,12 +83,20 @@ pub fn package(script: &str, supervisor: &Path, backend: Backend) -> Result<Pack
         // A debug supervisor is hundreds of MB: copying it into every
         // function's zip (and the local Lambda's code folder) costs seconds
         // and disk for nothing, since the local Lambda runs on this machine.
-        // So `bootstrap` is a wrapper that execs it where it is. On AWS the
-        // binary itself must go, and a debug build will not fit the zip.
+        // So `bootstrap` is a wrapper that execs it where it is. The
+        // supervisor looks for script.sh beside its own executable, which
+        // is no longer the code folder: the wrapper hands the packaged
+        // script over as SCAR_SCRIPT (a process variable, not a Lambda one,
+        // so Lambda's 4 KB limit does not apply). On AWS the binary itself
+        // must go, and a debug build will not fit the zip.
         let abs = std::fs::canonicalize(supervisor)
             .map_err(|e| format!("{}: {e}", supervisor.display()))?;
         let text = format!(
-            "#!/bin/sh\n# scar-tui: a debug supervisor ({size} bytes) is run in place on the local backend.\nexec {} \"$@\"\n",
+            "#!/bin/sh\n\
+             # scar-tui: a debug supervisor ({size} bytes) is run in place on the local backend.\n\
+             SCAR_SCRIPT=$(base64 -w0 < \"$(dirname \"$0\")/script.sh\") || exit 1\n\
+             export SCAR_SCRIPT\n\
+             exec {} \"$@\"\n",
             sh_quote(&abs)
         );
         (text.into_bytes(), Bootstrap::Wrapper(abs))
