@@ -285,16 +285,16 @@ fn main() {
 
     println!("\nDispatch rate: {n} Event invokes against a loopback Invoke stub ({url})\n");
     println!(
-        "| {:<44} | {:>9} | {:>8} | {:>10} | {:>11} | {:>13} | {:>6} |",
+        "| {:<46} | {:>9} | {:>8} | {:>10} | {:>11} | {:>13} | {:>6} |",
         "dispatcher", "invokes", "seconds", "invokes/s", "TCP conns", "distinct keys", "errors"
     );
     println!(
-        "|{:-<46}|{:->11}|{:->10}|{:->12}|{:->13}|{:->15}|{:->8}|",
+        "|{:-<48}|{:->11}|{:->10}|{:->12}|{:->13}|{:->15}|{:->8}|",
         "", "", "", "", "", "", ""
     );
     let row = |name: &str, f: &Figures| {
         println!(
-            "| {:<44} | {:>9} | {:>8.2} | {:>10.0} | {:>11} | {:>13} | {:>6} |",
+            "| {:<46} | {:>9} | {:>8.2} | {:>10.0} | {:>11} | {:>13} | {:>6} |",
             name,
             f.invokes,
             f.seconds,

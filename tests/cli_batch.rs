@@ -394,7 +394,10 @@ async fn in_doubt_keys_are_resolved_from_the_logs_before_any_is_resent() {
     assert_eq!(report["wait"]["succeeded"], 10, "{report}");
     let runs = runs_by_key(&cloud, "doubt").await;
     assert_eq!(runs.len(), 10, "{runs:?}");
-    assert!(runs.values().all(|r| r.len() == 1), "no key twice: {runs:?}");
+    assert!(
+        runs.values().all(|r| r.len() == 1),
+        "no key twice: {runs:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -19,6 +19,7 @@ pub mod functions;
 pub mod invoke;
 pub mod logs;
 pub mod objects;
+pub mod transfer;
 
 /// Which cloud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

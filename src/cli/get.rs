@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use color_eyre::eyre::WrapErr;
-use scar_tui::aws::objects::Transfer;
+use scar_tui::aws::transfer::Transfer;
 use serde_json::json;
 
 use crate::Global;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{WrapErr, eyre};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use scar_tui::aws::objects::Transfer;
+use scar_tui::aws::transfer::Transfer;
 use serde_json::json;
 
 use crate::Global;

@@ -39,8 +39,9 @@ pub struct Args {
     /// Start over even if the last batch is unfinished.
     #[arg(long, conflicts_with = "retry_failed")]
     pub fresh: bool,
-    /// After a crash: keys whose send was not acknowledged, and that the
-    /// logs do not show after being quiet this long, are sent again.
+    /// After a crash: keys whose send was not acknowledged are looked for
+    /// in the logs; those not found once the logs have been quiet this long
+    /// (at most 12 times this long) were never received, and are sent.
     #[arg(long, default_value = "10s", value_parser = super::parse_duration)]
     pub settle: Duration,
 }
@@ -142,6 +143,11 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
         None
     };
 
+    if cloud.local().is_some() && !a.wait && !g.json {
+        eprintln!(
+            "note: the local cloud runs inside this command, so the queued events run when the next command starts it (their queue is on disk); use --wait, or `scar-tui local serve` in another terminal"
+        );
+    }
     let rejected = !report.dispatch.rejected.is_empty();
     let failed = waited.as_ref().is_some_and(|w| w.failed > 0);
     if g.json {

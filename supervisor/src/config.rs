@@ -133,7 +133,11 @@ impl FunctionConfig {
                 let beside = var("LAMBDA_TASK_ROOT")
                     .map(|root| PathBuf::from(root).join("script.sh"))
                     .filter(|p| p.is_file())
-                    .or_else(|| std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.join("script.sh"))))
+                    .or_else(|| {
+                        std::env::current_exe()
+                            .ok()
+                            .and_then(|p| p.parent().map(|d| d.join("script.sh")))
+                    })
                     .unwrap_or_else(|| PathBuf::from("script.sh"));
                 std::fs::read(&beside).map_err(|e| {
                     ConfigError(format!(
