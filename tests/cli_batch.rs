@@ -212,6 +212,7 @@ async fn put_a_folder_run_wait_and_get_the_outputs() {
     let (code, out, err) = scar(&cloud, &["--json", "run", "upper", "--wait"]).await;
     assert_eq!(code, 0, "{out}{err}");
     let report = json(&out);
+    eprintln!("run --wait: {}", report["run"]["dispatch"]);
     assert_eq!(report["run"]["mode"], "new", "{report}");
     assert_eq!(report["run"]["dispatch"]["dispatched"], 200, "{report}");
     assert_eq!(report["wait"]["succeeded"], 200, "{report}");

@@ -467,12 +467,16 @@ async fn invoke(
                     "{len} byte payload is too large for the Event invocation type (limit {MAX_ASYNC_PAYLOAD} bytes)"
                 )));
             }
-            lambda.enqueue(&cfg.name, payload)?;
+            let request_id = lambda.enqueue(&cfg.name, payload)?;
             let mut r = empty(StatusCode::ACCEPTED);
             r.headers_mut().insert(
                 "x-amz-executed-version",
                 HeaderValue::from_static("$LATEST"),
             );
+            // As Lambda: the 202 carries the id the invocation will run under.
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                r.headers_mut().insert("x-amzn-requestid", v);
+            }
             Ok(r)
         }
         _ => {
