@@ -256,7 +256,14 @@ fn reply(status: StatusCode, v: serde_json::Value) -> Response<Full<Bytes>> {
 async fn serve(listener: TcpListener, api: Arc<RuntimeApi>, mut shutdown: watch::Receiver<bool>) {
     loop {
         let stream = tokio::select! {
-            r = listener.accept() => match r { Ok((s, _)) => s, Err(_) => continue },
+            r = listener.accept() => match r {
+                Ok((s, _)) => {
+                    // No Nagle: /next answers must not wait for a delayed ACK.
+                    let _ = s.set_nodelay(true);
+                    s
+                }
+                Err(_) => continue,
+            },
             _ = shutdown.changed() => return,
         };
         let api = api.clone();
