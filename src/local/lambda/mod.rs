@@ -174,24 +174,18 @@ pub struct Lambda {
     queue: queue::Queue,
 }
 
-/// Formats ms since the epoch as ISO 8601 UTC with milliseconds.
+/// Formats ms since the epoch as ISO 8601 UTC, always with milliseconds
+/// (as Lambda and S3 write their timestamps); the date arithmetic is the
+/// metrics module's.
 pub fn iso8601(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let secs = (ms / 1000) as i64;
+    let (y, m, d) = super::metrics::iso8601::civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60,
         ms % 1000
     )
 }

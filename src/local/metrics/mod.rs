@@ -17,7 +17,7 @@
 
 mod emf;
 mod get;
-mod iso8601;
+pub(crate) mod iso8601;
 mod list;
 mod points_file;
 mod put;
