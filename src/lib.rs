@@ -7,3 +7,5 @@
 pub mod app;
 pub mod aws;
 pub mod local;
+pub mod tui;
+pub mod views;

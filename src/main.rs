@@ -2,18 +2,27 @@
 //!
 //! Argument parsing and dispatch only: each headless command lives in its
 //! own file under `src/cli/`, over the library's `app/` (logic) and `aws/`
-//! (the one layer that talks to a cloud). The console comes next.
+//! (the one layer that talks to a cloud). With no subcommand: the console
+//! (`src/cli/console.rs`, over `scar_tui::tui`).
 
 mod cli;
 
 use clap::{Parser, Subcommand};
 
+impl Global {
+    /// The backend asked for, else local.
+    pub fn backend(&self) -> scar_tui::aws::Backend {
+        self.backend.unwrap_or(scar_tui::aws::Backend::Local)
+    }
+}
+
 /// Options every command takes.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Global {
-    /// Cloud to use: local (the embedded local cloud) or aws.
-    #[arg(long, global = true, env = "SCAR_BACKEND", default_value = "local")]
-    pub backend: scar_tui::aws::Backend,
+    /// Cloud to use: local (the embedded local cloud) or aws [default: the
+    /// console's config.toml, else local].
+    #[arg(long, global = true, env = "SCAR_BACKEND")]
+    pub backend: Option<scar_tui::aws::Backend>,
     /// AWS profile (aws backend).
     #[arg(long, global = true, env = "AWS_PROFILE")]
     pub profile: Option<String>,
@@ -73,6 +82,11 @@ enum Command {
     Get(cli::get::Args),
     /// Invoke the function once per input object (journaled, resumable).
     Run(cli::run::Args),
+    /// The console's settings.
+    Config {
+        #[command(subcommand)]
+        command: cli::console::ConfigCommand,
+    },
 }
 
 fn main() -> color_eyre::Result<()> {
@@ -93,16 +107,14 @@ fn main() -> color_eyre::Result<()> {
         .display_env_section(false)
         .install()?;
     let cli = Cli::parse();
-    let Some(command) = cli.command else {
-        eprintln!(
-            "scar-tui: the console is not built yet; see `scar-tui --help` for the headless commands, or run `scar-tui local serve`"
-        );
-        std::process::exit(2);
-    };
     let rt = tokio::runtime::Runtime::new()?;
     let g = cli.global;
     rt.block_on(async move {
+        let Some(command) = cli.command else {
+            return cli::console::run(&g).await;
+        };
         match command {
+            Command::Config { command } => cli::console::config(&g, command),
             Command::Init(a) => cli::init::run(&g, a).await,
             Command::Ls(a) => cli::ls::run(&g, a).await,
             Command::Rm(a) => cli::rm::run(&g, a).await,

@@ -50,6 +50,52 @@ pub struct Invocation {
 }
 
 impl Invocation {
+    /// Takes in what one of its lines says.
+    pub fn absorb(&mut self, timestamp_ms: i64, stream: &str, line: &Line) {
+        match line {
+            Line::Start(_) => {
+                self.started_ms = Some(timestamp_ms);
+                self.stream = stream.to_owned();
+            }
+            Line::End(_) => self.ended = true,
+            Line::Report(_, f) => {
+                if self.stream.is_empty() {
+                    self.stream = stream.to_owned();
+                }
+                self.duration_ms = f.get("Duration").and_then(|v| number(v));
+                self.billed_ms = f.get("Billed Duration").and_then(|v| number(v));
+                self.init_ms = f.get("Init Duration").and_then(|v| number(v));
+                self.memory_mb = f
+                    .get("Memory Size")
+                    .and_then(|v| number(v))
+                    .map(|x| x as u64);
+                self.max_memory_mb = f
+                    .get("Max Memory Used")
+                    .and_then(|v| number(v))
+                    .map(|x| x as u64);
+                self.report_status = f.get("Status").cloned();
+            }
+            Line::Metrics(v) => {
+                if self.stream.is_empty() {
+                    self.stream = stream.to_owned();
+                }
+                let f = |k: &str| v.get(k).and_then(Value::as_f64);
+                self.input_key = v["InputKey"]
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned);
+                self.cache_hit = f("CacheHit").map(|x| x >= 1.0);
+                self.exit_code = v.get("ExitCode").and_then(Value::as_i64);
+                self.status = v["Status"].as_str().map(str::to_owned);
+                self.pull_ms = f("PullMs");
+                self.unpack_ms = f("UnpackMs");
+                self.script_ms = f("ScriptMs");
+                self.upload_ms = f("UploadMs");
+            }
+            Line::Other => {}
+        }
+    }
+
     /// done, failed, running (START without REPORT) or pending.
     pub fn state(&self) -> &'static str {
         match (
@@ -79,6 +125,18 @@ pub enum Line {
     Metrics(Value),
     /// Anything else.
     Other,
+}
+
+impl Line {
+    /// The request the line belongs to (none for plain output lines, and
+    /// for metrics lines that carry no `RequestId`).
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Line::Start(id) | Line::End(id) | Line::Report(id, _) => Some(id),
+            Line::Metrics(v) => v["RequestId"].as_str().filter(|s| !s.is_empty()),
+            Line::Other => None,
+        }
+    }
 }
 
 /// Classifies one log line.
@@ -148,56 +206,10 @@ impl Joiner {
 
     /// Adds one log event.
     pub fn push(&mut self, timestamp_ms: i64, stream: &str, message: &str) {
-        match parse_line(message) {
-            Line::Start(id) => {
-                let e = self.entry(&id);
-                e.started_ms = Some(timestamp_ms);
-                e.stream = stream.to_owned();
-            }
-            Line::End(id) => self.entry(&id).ended = true,
-            Line::Report(id, f) => {
-                let e = self.entry(&id);
-                if e.stream.is_empty() {
-                    e.stream = stream.to_owned();
-                }
-                e.duration_ms = f.get("Duration").and_then(|v| number(v));
-                e.billed_ms = f.get("Billed Duration").and_then(|v| number(v));
-                e.init_ms = f.get("Init Duration").and_then(|v| number(v));
-                e.memory_mb = f
-                    .get("Memory Size")
-                    .and_then(|v| number(v))
-                    .map(|x| x as u64);
-                e.max_memory_mb = f
-                    .get("Max Memory Used")
-                    .and_then(|v| number(v))
-                    .map(|x| x as u64);
-                e.report_status = f.get("Status").cloned();
-            }
-            Line::Metrics(v) => {
-                // Several records in one event get `ID-N` request ids; they
-                // belong to the invocation `ID`, but are rows of their own.
-                let id = v["RequestId"].as_str().unwrap_or_default().to_owned();
-                if id.is_empty() {
-                    return;
-                }
-                let e = self.entry(&id);
-                if e.stream.is_empty() {
-                    e.stream = stream.to_owned();
-                }
-                let f = |k: &str| v.get(k).and_then(Value::as_f64);
-                e.input_key = v["InputKey"]
-                    .as_str()
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned);
-                e.cache_hit = f("CacheHit").map(|x| x >= 1.0);
-                e.exit_code = v.get("ExitCode").and_then(Value::as_i64);
-                e.status = v["Status"].as_str().map(str::to_owned);
-                e.pull_ms = f("PullMs");
-                e.unpack_ms = f("UnpackMs");
-                e.script_ms = f("ScriptMs");
-                e.upload_ms = f("UploadMs");
-            }
-            Line::Other => {}
+        let line = parse_line(message);
+        if let Some(id) = line.request_id() {
+            let id = id.to_owned();
+            self.entry(&id).absorb(timestamp_ms, stream, &line);
         }
     }
 
@@ -240,9 +252,9 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 }
 
 /// Computes the totals.
-pub fn totals(invocations: &[Invocation]) -> Totals {
+pub fn totals<'a>(invocations: impl IntoIterator<Item = &'a Invocation>) -> Totals {
     let done: Vec<&Invocation> = invocations
-        .iter()
+        .into_iter()
         .filter(|i| i.duration_ms.is_some() || i.status.is_some())
         .collect();
     let mut durations: Vec<f64> = done.iter().filter_map(|i| i.duration_ms).collect();

@@ -19,6 +19,7 @@ pub mod functions;
 pub mod invoke;
 pub mod logs;
 pub mod objects;
+pub mod stats;
 pub mod transfer;
 
 /// Which cloud.

@@ -68,6 +68,8 @@ pub struct ObjectInfo {
     pub key: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Last modified, ms since the epoch.
+    pub modified_ms: Option<i64>,
 }
 
 /// A listing read one page (up to 1,000 keys) at a time.
@@ -110,6 +112,7 @@ impl ObjectPages {
                     Some(ObjectInfo {
                         key: o.key()?.to_owned(),
                         size: o.size().unwrap_or(0).max(0) as u64,
+                        modified_ms: o.last_modified().and_then(|t| t.to_millis().ok()),
                     })
                 })
                 .collect(),

@@ -191,7 +191,7 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
         }
         // Before connecting: a missing role on aws is a definition problem,
         // not a cloud one.
-        deploy::resolve_role(f, g.backend)?;
+        deploy::resolve_role(f, g.backend())?;
     }
     let cloud = super::connect(g).await?;
     let mut reports = Vec::new();

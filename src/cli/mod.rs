@@ -1,6 +1,7 @@
 //! The headless commands, one file each: parse, call `app/` and `aws/`,
 //! print a table or `--json`.
 
+pub mod console;
 pub mod get;
 pub mod init;
 pub mod invoke;
@@ -22,14 +23,14 @@ use crate::Global;
 /// Connects as the global options say.
 pub async fn connect(g: &Global) -> color_eyre::Result<Cloud> {
     Cloud::connect(ConnectOptions {
-        backend: g.backend,
+        backend: g.backend(),
         profile: g.profile.clone(),
         region: g.region.clone(),
         endpoint: g.endpoint.clone(),
         data_dir: g.data_dir.clone(),
     })
     .await
-    .wrap_err_with(|| format!("connecting to the {} backend", g.backend))
+    .wrap_err_with(|| format!("connecting to the {} backend", g.backend()))
 }
 
 /// Parses `30s`, `15m`, `2h`, `1d` (a bare number is seconds).

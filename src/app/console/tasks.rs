@@ -1,0 +1,689 @@
+//! Runs the console's [`Effect`]s as tokio tasks that report with
+//! [`Msg`]s, so that the frame never waits on the network. Refresh kinds
+//! keep one task each, newest wins (asyncgit's rule); actions run side by
+//! side; one batch at a time.
+//!
+//! The live tail polls FilterLogEvents with `startTime` a few seconds
+//! before the newest line seen and drops the event ids it already has (as
+//! `aws logs tail --follow` does): one request per poll per function, well
+//! within the account's 5 requests per second. StartLiveTail is not used:
+//! the local cloud does not serve it, and one code path for both backends
+//! is what the tests exercise.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use crate::app::batch::{BatchOptions, BatchProgress, now_ms, payload_for};
+use crate::app::batch_run::{self, RunOptions, WaitProgress};
+use crate::app::completion::TrackerOptions;
+use crate::app::{definition, demo, deploy, preheat};
+use crate::aws::{Backend, Cloud, ConnectOptions};
+
+use super::msg::{Effect, Msg};
+use super::state::{
+    BackendInfo, BatchPhase, BatchView, FunctionRow, FunctionStats, LogEntry, ObjectRow, Side,
+};
+
+/// How far back each tail poll looks again, for lines stored late.
+pub const TAIL_OVERLAP_MS: i64 = 5_000;
+
+/// Settings of the tasks.
+#[derive(Debug, Clone)]
+pub struct TaskOptions {
+    /// How to reconnect (`:profile`, `:region`).
+    pub connect: ConnectOptions,
+    /// Batch journals.
+    pub journal_dir: PathBuf,
+    /// Where the demo image and files go.
+    pub work_dir: PathBuf,
+    /// Objects listed per side at most.
+    pub max_objects: usize,
+    /// Tail poll interval.
+    pub logs_interval: Duration,
+    /// Lines one poll hands over at most (the rest count as sampled).
+    pub max_lines_per_poll: usize,
+    /// Environments idle longer than this are not counted warm.
+    pub keep_warm_ms: i64,
+    /// Window of the per-function figures, seconds.
+    pub stats_window_s: i32,
+    /// Sample files the demo uploads.
+    pub demo_samples: usize,
+}
+
+/// What describes a cloud in the header.
+pub fn backend_info(cloud: &Cloud) -> BackendInfo {
+    BackendInfo {
+        backend: cloud.backend.to_string(),
+        profile: cloud.profile.clone(),
+        region: cloud.region.clone(),
+        endpoint: cloud.endpoint.clone(),
+    }
+}
+
+/// The task runner.
+pub struct Tasks {
+    cloud: Arc<Mutex<Cloud>>,
+    tx: UnboundedSender<Msg>,
+    opts: TaskOptions,
+    slots: HashMap<&'static str, JoinHandle<()>>,
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for (_, h) in self.slots.drain() {
+            h.abort();
+        }
+    }
+}
+
+fn text<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+impl Tasks {
+    /// Tasks over `cloud`, reporting on `tx`.
+    pub fn new(cloud: Cloud, tx: UnboundedSender<Msg>, opts: TaskOptions) -> Tasks {
+        Tasks {
+            cloud: Arc::new(Mutex::new(cloud)),
+            tx,
+            opts,
+            slots: HashMap::new(),
+        }
+    }
+
+    fn cloud(&self) -> Cloud {
+        match self.cloud.lock() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the task of `kind` (the newest request wins).
+    fn slot(&mut self, kind: &'static str, fut: impl Future<Output = ()> + Send + 'static) {
+        if let Some(old) = self.slots.insert(kind, tokio::spawn(fut)) {
+            old.abort();
+        }
+    }
+
+    /// Starts an effect.
+    pub fn run(&mut self, effect: Effect) {
+        let cloud = self.cloud();
+        let tx = self.tx.clone();
+        let label = effect.label().unwrap_or_default();
+        let done = move |tx: &UnboundedSender<Msg>, result: Result<String, String>, select| {
+            let _ = tx.send(Msg::Done {
+                what: label.clone(),
+                result,
+                select,
+            });
+        };
+        match effect {
+            Effect::RefreshFunctions => self.slot("functions", async move {
+                let r = list_functions(&cloud).await;
+                let _ = tx.send(Msg::Functions(r));
+            }),
+            Effect::RefreshStats(names) => {
+                let window = self.opts.stats_window_s;
+                let keep_warm = self.opts.keep_warm_ms;
+                self.slot("stats", async move {
+                    let r = stats(&cloud, &names, window, keep_warm).await;
+                    let _ = tx.send(Msg::Stats(r));
+                })
+            }
+            Effect::RefreshObjects {
+                function,
+                input,
+                outputs,
+            } => {
+                let max = self.opts.max_objects;
+                self.slot("objects", async move {
+                    let inputs = match &input {
+                        Some(i) => list(&cloud, &i.bucket, &i.prefix, max)
+                            .await
+                            .map(|v| v.into_iter().filter(|o| i.takes(&o.key)).collect()),
+                        None => Ok(Vec::new()),
+                    };
+                    let _ = tx.send(Msg::Objects {
+                        function: function.clone(),
+                        side: Side::Input,
+                        result: inputs,
+                    });
+                    let mut outs = Ok(Vec::new());
+                    for (bucket, prefix) in &outputs {
+                        match list(&cloud, bucket, prefix, max).await {
+                            Ok(mut v) => {
+                                if let Ok(o) = &mut outs {
+                                    o.append(&mut v);
+                                }
+                            }
+                            Err(e) => {
+                                outs = Err(e);
+                                break;
+                            }
+                        }
+                    }
+                    let _ = tx.send(Msg::Objects {
+                        function,
+                        side: Side::Output,
+                        result: outs,
+                    });
+                })
+            }
+            Effect::Tail { function, since_ms } => match function {
+                None => {
+                    if let Some(h) = self.slots.remove("tail") {
+                        h.abort();
+                    }
+                }
+                Some(f) => {
+                    let (every, max) = (self.opts.logs_interval, self.opts.max_lines_per_poll);
+                    self.slot("tail", tail(cloud, tx, f, since_ms, every, max));
+                }
+            },
+            Effect::RequestLogs {
+                function,
+                request_id,
+            } => self.slot("request", async move {
+                let r = cloud
+                    .request_lines(&function, &request_id)
+                    .await
+                    .map(|v| {
+                        v.into_iter()
+                            .map(|l| LogEntry {
+                                timestamp: l.timestamp,
+                                stream: l.stream,
+                                message: l.message,
+                            })
+                            .collect()
+                    })
+                    .map_err(text);
+                let _ = tx.send(Msg::RequestLines {
+                    request_id,
+                    result: r,
+                });
+            }),
+            Effect::Deploy(def) => {
+                tokio::spawn(async move {
+                    let name = def.name.clone();
+                    match deploy::deploy(&cloud, &def).await {
+                        Ok(r) => done(&tx, Ok(format!("{} {name}", r.action)), Some(name)),
+                        Err(e) => done(&tx, Err(e.to_string()), None),
+                    }
+                });
+            }
+            Effect::DeployFile(path) => {
+                tokio::spawn(async move {
+                    let r = deploy_file(&cloud, path).await;
+                    match r {
+                        Ok((text, first)) => done(&tx, Ok(text), first),
+                        Err(e) => done(&tx, Err(e), None),
+                    }
+                });
+            }
+            Effect::Demo => {
+                let work = self.opts.work_dir.join("demo");
+                let n = self.opts.demo_samples;
+                tokio::spawn(async move {
+                    match make_demo(&cloud, &work, n).await {
+                        Ok(text) => done(&tx, Ok(text), Some("demo".into())),
+                        Err(e) => done(&tx, Err(e), None),
+                    }
+                });
+            }
+            Effect::Preheat { function, n } => {
+                tokio::spawn(async move {
+                    let r = match preheat::preheat(&cloud, &function, n).await {
+                        Ok(r) if r.warm > 0 => Ok(format!(
+                            "preheated {function}: {} of {} warm ({} already cached) in {} ms",
+                            r.warm, r.requested, r.already_cached, r.elapsed_ms
+                        )),
+                        Ok(r) => Err(r
+                            .errors
+                            .first()
+                            .cloned()
+                            .unwrap_or_else(|| "no environment answered".into())),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    done(&tx, r, None);
+                });
+            }
+            Effect::Upload {
+                function,
+                input,
+                paths,
+            } => {
+                tokio::spawn(async move {
+                    let r = async {
+                        cloud.ensure_bucket(&input.bucket).await.map_err(text)?;
+                        let t = Arc::new(crate::aws::transfer::Transfer::default());
+                        let s = cloud
+                            .put_paths(&input.bucket, &input.prefix, &paths, 16, t)
+                            .await
+                            .map_err(text)?;
+                        Ok::<_, String>(format!(
+                            "uploaded {} file(s), {} bytes, to s3://{}/{} ({function})",
+                            s.files, s.bytes, input.bucket, input.prefix
+                        ))
+                    }
+                    .await;
+                    done(&tx, r, None);
+                });
+            }
+            Effect::BatchRun { function } => {
+                if self.slots.get("batch").is_some_and(|h| !h.is_finished()) {
+                    done(
+                        &tx,
+                        Err("a batch is already running: wait for it to finish".into()),
+                        None,
+                    );
+                    return;
+                }
+                let opts = RunOptions {
+                    batch: BatchOptions::default(),
+                    retry_failed: false,
+                    fresh: true,
+                    settle: Duration::from_secs(10),
+                    journal_dir: self.opts.journal_dir.clone(),
+                    tracker: TrackerOptions::for_backend(cloud.backend),
+                };
+                self.slot("batch", async move {
+                    let r = batch(&cloud, &tx, &function, &opts).await;
+                    done(&tx, r, None);
+                });
+            }
+            Effect::Invoke {
+                function,
+                bucket,
+                keys,
+            } => {
+                tokio::spawn(async move {
+                    let r = invoke(&cloud, &function, &bucket, &keys).await;
+                    done(&tx, r, None);
+                });
+            }
+            Effect::Delete(names) => {
+                tokio::spawn(async move {
+                    let r = deploy::remove::remove(&cloud, &names, false)
+                        .await
+                        .map(|s| {
+                            format!(
+                                "deleted {}",
+                                s.functions
+                                    .iter()
+                                    .map(|f| f.name.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        })
+                        .map_err(text);
+                    done(&tx, r, None);
+                });
+            }
+            Effect::Reconnect { profile, region } => {
+                let mut opts = self.opts.connect.clone();
+                if profile.is_some() {
+                    opts.profile = profile;
+                }
+                if region.is_some() {
+                    opts.region = region;
+                }
+                let shared = self.cloud.clone();
+                self.slot("reconnect", async move {
+                    match Cloud::connect(opts).await {
+                        Ok(c) => {
+                            let info = backend_info(&c);
+                            if let Ok(mut g) = shared.lock() {
+                                *g = c;
+                            }
+                            let _ = tx.send(Msg::Reconnected(Ok(info)));
+                            done(&tx, Ok("connected".into()), None);
+                        }
+                        Err(e) => done(&tx, Err(e.to_string()), None),
+                    }
+                });
+            }
+        }
+    }
+}
+
+async fn list_functions(cloud: &Cloud) -> Result<Vec<FunctionRow>, String> {
+    let mut rows: Vec<FunctionRow> = cloud
+        .list_functions()
+        .await
+        .map_err(text)?
+        .into_iter()
+        .map(|info| FunctionRow {
+            image: info
+                .environment
+                .get("SCAR_IMAGE")
+                .cloned()
+                .unwrap_or_default(),
+            input: deploy::recorded_input(&info).map(|s| crate::aws::objects::FunctionInput {
+                bucket: s.bucket,
+                prefix: s.prefix,
+                suffixes: s.suffixes,
+            }),
+            outputs: deploy::recorded_outputs(&info)
+                .into_iter()
+                .map(|s| (s.bucket, s.prefix))
+                .collect(),
+            info,
+        })
+        .collect();
+    rows.sort_by(|a, b| a.info.name.cmp(&b.info.name));
+    Ok(rows)
+}
+
+/// Functions whose warm environments are counted per refresh (one
+/// DescribeLogStreams each).
+const WARM_COUNTED: usize = 20;
+
+async fn stats(
+    cloud: &Cloud,
+    names: &[String],
+    window_s: i32,
+    keep_warm_ms: i64,
+) -> Result<HashMap<String, FunctionStats>, String> {
+    let now = now_ms();
+    let figures = cloud
+        .function_figures(names, now, window_s)
+        .await
+        .map_err(text)?;
+    let mut out = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let f = figures.get(name).cloned().unwrap_or_default();
+        let warm = if i < WARM_COUNTED {
+            cloud
+                .active_environments(name, now - keep_warm_ms)
+                .await
+                .ok()
+        } else {
+            None
+        };
+        out.insert(
+            name.clone(),
+            FunctionStats {
+                warm,
+                invocations: f.invocations,
+                errors: f.errors,
+                throttles: f.throttles,
+                p50_ms: f.p50_ms,
+                p95_ms: f.p95_ms,
+                cache_hit: f.cache_hit,
+            },
+        );
+    }
+    Ok(out)
+}
+
+async fn list(
+    cloud: &Cloud,
+    bucket: &str,
+    prefix: &str,
+    max: usize,
+) -> Result<Vec<ObjectRow>, String> {
+    let mut pages = cloud.list_objects(bucket, prefix);
+    let mut out = Vec::new();
+    while let Some(page) = pages.next_page().await.map_err(text)? {
+        out.extend(page.into_iter().map(|o| ObjectRow {
+            key: o.key,
+            size: o.size,
+            modified_ms: o.modified_ms,
+        }));
+        if out.len() >= max {
+            out.truncate(max);
+            break;
+        }
+    }
+    Ok(out)
+}
+
+async fn tail(
+    cloud: Cloud,
+    tx: UnboundedSender<Msg>,
+    function: String,
+    since_ms: i64,
+    every: Duration,
+    max: usize,
+) {
+    let mut newest = since_ms;
+    let mut seen: HashMap<String, i64> = HashMap::new();
+    let mut failures: u32 = 0;
+    loop {
+        let start = (newest - TAIL_OVERLAP_MS).max(since_ms);
+        match cloud.log_lines(&function, Some(start), None).await {
+            Ok(lines) => {
+                failures = 0;
+                let mut fresh = Vec::new();
+                for l in lines {
+                    let id = if l.event_id.is_empty() {
+                        format!("{}/{}/{}", l.timestamp, l.stream, l.message)
+                    } else {
+                        l.event_id.clone()
+                    };
+                    if seen.insert(id, l.timestamp).is_some() {
+                        continue;
+                    }
+                    newest = newest.max(l.timestamp);
+                    fresh.push(LogEntry {
+                        timestamp: l.timestamp,
+                        stream: l.stream,
+                        message: l.message,
+                    });
+                }
+                let floor = newest - TAIL_OVERLAP_MS;
+                seen.retain(|_, ts| *ts >= floor);
+                let sampled = fresh.len().saturating_sub(max);
+                if sampled > 0 {
+                    fresh.drain(..sampled);
+                }
+                let msg = Msg::LogLines {
+                    function: function.clone(),
+                    lines: fresh,
+                    sampled: sampled as u64,
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let msg = Msg::TailError {
+                    function: function.clone(),
+                    error: e.to_string(),
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+        }
+        // Back off while failing (lost network, throttling): 2x per
+        // failure, at most a minute.
+        let wait = every
+            .saturating_mul(1 << failures.min(6))
+            .min(Duration::from_secs(60));
+        tokio::time::sleep(wait).await;
+    }
+}
+
+async fn deploy_file(cloud: &Cloud, path: PathBuf) -> Result<(String, Option<String>), String> {
+    let loaded = tokio::task::spawn_blocking(move || definition::load(&path))
+        .await
+        .map_err(text)?
+        .map_err(text)?;
+    let mut names = Vec::new();
+    for def in &loaded.functions {
+        let r = deploy::deploy(cloud, def).await.map_err(text)?;
+        names.push(format!("{} {}", r.action, r.name));
+    }
+    let first = loaded.functions.first().map(|d| d.name.clone());
+    let mut text = names.join(", ");
+    if let Some(w) = loaded.warnings.first() {
+        text.push_str(&format!(" (warning: {w})"));
+    }
+    Ok((text, first))
+}
+
+async fn make_demo(
+    cloud: &Cloud,
+    work: &std::path::Path,
+    samples: usize,
+) -> Result<String, String> {
+    let dir = work.to_owned();
+    let (def, sample_dir) = tokio::task::spawn_blocking(move || {
+        let image = demo::build_image(&dir.join("image"))?;
+        let def = demo::definition(&dir, &image)?;
+        let samples = demo::samples(&dir, samples)?;
+        Ok::<_, demo::DemoError>((def, samples))
+    })
+    .await
+    .map_err(text)?
+    .map_err(text)?;
+    let r = deploy::deploy(cloud, &def).await.map_err(text)?;
+    let mut said = format!(
+        "{} {} (busybox image, input demo-in, output demo-out)",
+        r.action, r.name
+    );
+    if samples > 0
+        && let Some(input) = &def.input
+    {
+        let t = Arc::new(crate::aws::transfer::Transfer::default());
+        let s = cloud
+            .put_paths(&input.bucket, &input.prefix, &[sample_dir], 8, t)
+            .await
+            .map_err(text)?;
+        said.push_str(&format!(
+            "; uploaded {} sample file(s): watch panes 3 and 4",
+            s.files
+        ));
+    }
+    Ok(said)
+}
+
+async fn invoke(
+    cloud: &Cloud,
+    function: &str,
+    bucket: &str,
+    keys: &[String],
+) -> Result<String, String> {
+    if keys.is_empty() {
+        let out = cloud
+            .invoke_sync(function, b"{}".to_vec())
+            .await
+            .map_err(text)?;
+        let status = out.payload["status"]
+            .as_str()
+            .unwrap_or("answered")
+            .to_owned();
+        let short = out.request_id.get(..8).unwrap_or(&out.request_id);
+        return match out.function_error {
+            Some(e) => Err(format!("request {short}: {e} ({status})")),
+            None => Ok(format!("invoked {function}: {status} (request {short})")),
+        };
+    }
+    let mut sent = 0;
+    for k in keys {
+        cloud
+            .invoke_event(function, payload_for(bucket, k))
+            .await
+            .map_err(|e| format!("{k}: {e}"))?;
+        sent += 1;
+    }
+    Ok(format!("sent {sent} invocation(s) of {function}"))
+}
+
+async fn batch(
+    cloud: &Cloud,
+    tx: &UnboundedSender<Msg>,
+    function: &str,
+    opts: &RunOptions,
+) -> Result<String, String> {
+    let started = now_ms();
+    let progress = Arc::new(BatchProgress::default());
+    let wait_progress = Arc::new(WaitProgress::default());
+    let view = |phase: BatchPhase, finished: Option<i64>| {
+        let p = &progress;
+        let w = &wait_progress;
+        BatchView {
+            function: function.to_owned(),
+            phase,
+            total: p.total.load(Ordering::Relaxed),
+            dispatched: p.dispatched.load(Ordering::Relaxed),
+            skipped: p.skipped.load(Ordering::Relaxed),
+            rejected: p.rejected.load(Ordering::Relaxed),
+            retries: p.retries.load(Ordering::Relaxed),
+            done: w.succeeded.load(Ordering::Relaxed),
+            failed: w.failed.load(Ordering::Relaxed),
+            started_ms: started,
+            finished_ms: finished,
+        }
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let run = batch_run::run(cloud, function, opts, progress.clone());
+    tokio::pin!(run);
+    let result = loop {
+        tokio::select! {
+            r = &mut run => break r,
+            _ = tick.tick() => { let _ = tx.send(Msg::Batch(view(BatchPhase::Dispatching, None))); }
+        }
+    };
+    let (_, campaign) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tx.send(Msg::Batch(view(
+                BatchPhase::Failed(e.to_string()),
+                Some(now_ms()),
+            )));
+            return Err(e.to_string());
+        }
+    };
+    let wait = batch_run::wait(
+        cloud,
+        function,
+        &campaign,
+        &opts.tracker,
+        wait_progress.clone(),
+    );
+    tokio::pin!(wait);
+    let result = loop {
+        tokio::select! {
+            r = &mut wait => break r,
+            _ = tick.tick() => { let _ = tx.send(Msg::Batch(view(BatchPhase::Waiting, None))); }
+        }
+    };
+    match result {
+        Ok(w) => {
+            let _ = tx.send(Msg::Batch(view(BatchPhase::Done, Some(now_ms()))));
+            Ok(format!(
+                "batch of {function}: {} succeeded, {} failed of {} in {:.1} s",
+                w.succeeded,
+                w.failed,
+                w.keys,
+                w.elapsed_ms as f64 / 1000.0
+            ))
+        }
+        Err(e) => {
+            let _ = tx.send(Msg::Batch(view(
+                BatchPhase::Failed(e.to_string()),
+                Some(now_ms()),
+            )));
+            Err(e.to_string())
+        }
+    }
+}
+
+/// Where batch journals live for a cloud: `<base>/batch/<backend>`.
+pub fn journal_dir(base: &std::path::Path, cloud: &Cloud) -> PathBuf {
+    let sub = match (cloud.backend, &cloud.profile) {
+        (Backend::Local, _) => "local".to_owned(),
+        (Backend::Aws, Some(p)) => format!("aws-{}-{p}", cloud.region),
+        (Backend::Aws, None) => format!("aws-{}", cloud.region),
+    };
+    base.join("batch").join(sub)
+}

@@ -1,0 +1,120 @@
+//! The table panes' shared machinery: columns that drop out by priority
+//! when the pane is narrow (the name stays, the p95 goes first), and
+//! drawing only the rows on screen, so that a table of 10,000 rows costs
+//! what a table of 20 does.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::widgets::{Cell, Row, Table};
+
+use crate::app::console::state::State;
+
+use super::pane;
+
+/// One column.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// Header text.
+    pub title: &'static str,
+    /// Its width; `Fill` columns share what the fixed ones leave.
+    pub width: Constraint,
+    /// Cells it needs at least (for `Fill` columns).
+    pub min: u16,
+    /// Kept before columns of a higher number when space runs out.
+    pub priority: u8,
+}
+
+impl Column {
+    /// A column of a fixed width.
+    pub const fn fixed(title: &'static str, width: u16, priority: u8) -> Column {
+        Column {
+            title,
+            width: Constraint::Length(width),
+            min: width,
+            priority,
+        }
+    }
+
+    /// A column sharing the free width by `weight`, at least `min` wide.
+    pub const fn fill(title: &'static str, weight: u16, min: u16, priority: u8) -> Column {
+        Column {
+            title,
+            width: Constraint::Fill(weight),
+            min,
+            priority,
+        }
+    }
+}
+
+/// The columns that fit in `width` (indices, in order): the columns of the
+/// highest priority number go first until the rest fits.
+pub fn fit(columns: &[Column], width: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..columns.len()).collect();
+    let need = |keep: &[usize]| -> u32 {
+        let cells: u32 = keep.iter().map(|i| u32::from(columns[*i].min)).sum();
+        cells + keep.len().saturating_sub(1) as u32
+    };
+    while keep.len() > 1 && need(&keep) > u32::from(width) {
+        let Some(pos) = keep
+            .iter()
+            .enumerate()
+            .max_by_key(|(pos, i)| (columns[**i].priority, *pos))
+            .map(|(pos, _)| pos)
+        else {
+            break;
+        };
+        keep.remove(pos);
+    }
+    keep
+}
+
+/// Draws a table of `columns` in `area`: the header, then `rows` (only
+/// the rows on screen: cells in column order, and the row's style).
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    columns: &[Column],
+    rows: Vec<(Vec<Cell<'static>>, Style)>,
+) {
+    let keep = fit(columns, area.width);
+    let header = pane::header_row(
+        state,
+        &keep.iter().map(|i| columns[*i].title).collect::<Vec<_>>(),
+    );
+    let rows = rows.into_iter().map(|(cells, style)| {
+        let mut cells: Vec<Option<Cell>> = cells.into_iter().map(Some).collect();
+        Row::new(
+            keep.iter()
+                .map(|i| cells.get_mut(*i).and_then(Option::take).unwrap_or_default()),
+        )
+        .style(style)
+    });
+    let widths: Vec<Constraint> = keep.iter().map(|i| columns[*i].width).collect();
+    frame.render_widget(Table::new(rows, widths).header(header), area);
+}
+
+/// Rows of `area` left for data under the header.
+pub fn body_rows(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_tables_drop_the_least_needed_columns() {
+        let cols = [
+            Column::fill("NAME", 1, 10, 0),
+            Column::fixed("MEM", 6, 1),
+            Column::fixed("P95", 8, 3),
+            Column::fixed("P50", 8, 2),
+        ];
+        assert_eq!(fit(&cols, 80), vec![0, 1, 2, 3]);
+        // 10 + 6 + 8 + 3 gaps = 27: P95 goes, P50 stays.
+        assert_eq!(fit(&cols, 30), vec![0, 1, 3]);
+        assert_eq!(fit(&cols, 5), vec![0]);
+    }
+}
