@@ -6,6 +6,8 @@ mod util;
 mod cli_batch;
 mod cli_commands;
 mod cli_deploy;
+mod console_app;
+mod console_tmux;
 mod local_e2e;
 mod local_lambda;
 mod local_logs;

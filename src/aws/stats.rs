@@ -31,13 +31,15 @@ pub struct FunctionFigures {
     pub cache_hit: Option<f64>,
 }
 
-/// (query id prefix, namespace, metric, statistic).
+/// (query kind, namespace, metric, statistic). A query's id is
+/// `KIND_INDEX`: ids must start with a lowercase letter, and the kind holds
+/// no `_`.
 const QUERIES: [(&str, &str, &str, &str); 6] = [
     ("inv", "AWS/Lambda", "Invocations", "Sum"),
     ("err", "AWS/Lambda", "Errors", "Sum"),
     ("thr", "AWS/Lambda", "Throttles", "Sum"),
-    ("p50", "AWS/Lambda", "Duration", "p50"),
-    ("p95", "AWS/Lambda", "Duration", "p95"),
+    ("median", "AWS/Lambda", "Duration", "p50"),
+    ("high", "AWS/Lambda", "Duration", "p95"),
     ("hit", "SCAR", "CacheHit", "Average"),
 ];
 
@@ -74,7 +76,7 @@ impl Cloud {
                         .build();
                     queries.push(
                         MetricDataQuery::builder()
-                            .id(format!("{id}{i}"))
+                            .id(format!("{id}_{i}"))
                             .metric_stat(
                                 MetricStat::builder()
                                     .metric(m)
@@ -101,8 +103,9 @@ impl Cloud {
                     .map_err(|e| AwsError::call("GetMetricData", "AWS/Lambda, SCAR", &e))?;
                 for r in res.metric_data_results() {
                     let Some(id) = r.id() else { continue };
-                    let split = id.find(|c: char| c.is_ascii_digit()).unwrap_or(id.len());
-                    let (kind, idx) = id.split_at(split);
+                    let Some((kind, idx)) = id.split_once('_') else {
+                        continue;
+                    };
                     let Some(name) = idx.parse::<usize>().ok().and_then(|i| chunk.get(i)) else {
                         continue;
                     };
@@ -115,8 +118,8 @@ impl Cloud {
                         "inv" => f.invocations += sum as u64,
                         "err" => f.errors += sum as u64,
                         "thr" => f.throttles += sum as u64,
-                        "p50" => f.p50_ms = f.p50_ms.or(latest),
-                        "p95" => f.p95_ms = f.p95_ms.or(latest),
+                        "median" => f.p50_ms = f.p50_ms.or(latest),
+                        "high" => f.p95_ms = f.p95_ms.or(latest),
                         "hit" => f.cache_hit = f.cache_hit.or(latest),
                         _ => {}
                     }

@@ -610,10 +610,19 @@ async fn batch(
     let view = |phase: BatchPhase, finished: Option<i64>| {
         let p = &progress;
         let w = &wait_progress;
+        let sent = p.dispatched.load(Ordering::Relaxed)
+            + p.skipped.load(Ordering::Relaxed)
+            + p.rejected.load(Ordering::Relaxed);
+        // The listing's count may lag the sends; the wait knows the keys.
+        let total = p
+            .total
+            .load(Ordering::Relaxed)
+            .max(w.total.load(Ordering::Relaxed))
+            .max(sent);
         BatchView {
             function: function.to_owned(),
             phase,
-            total: p.total.load(Ordering::Relaxed),
+            total,
             dispatched: p.dispatched.load(Ordering::Relaxed),
             skipped: p.skipped.load(Ordering::Relaxed),
             rejected: p.rejected.load(Ordering::Relaxed),
