@@ -90,7 +90,7 @@ fn invocation(i: u64, ts: i64) -> Vec<LogEntry> {
         stream: stream.clone(),
         message: format!(
             r#"{{"_aws":{{"Timestamp":{ts},"CloudWatchMetrics":[{{"Namespace":"SCAR","Dimensions":[["FunctionName"]],"Metrics":[{{"Name":"CacheHit"}}]}}]}},"FunctionName":"bench","RequestId":"{id}","InputKey":"input/video-{i:06}.mp4","CacheHit":{},"ExitCode":0,"Status":"succeeded","PullMs":0,"UnpackMs":0,"ScriptMs":{},"UploadMs":12}}"#,
-            u8::from(i % 10 != 0),
+            u8::from(!i.is_multiple_of(10)),
             100 + i % 900
         ),
     });
@@ -107,7 +107,7 @@ fn invocation(i: u64, ts: i64) -> Vec<LogEntry> {
             120 + i % 900,
             120 + i % 900,
             40 + i % 30,
-            if i % 10 == 0 { "\tInit Duration: 210.40 ms" } else { "" }
+            if i.is_multiple_of(10) { "\tInit Duration: 210.40 ms" } else { "" }
         ),
     });
     v
