@@ -37,7 +37,7 @@ pub async fn run(
     mut tasks: Tasks,
     mut messages: mpsc::UnboundedReceiver<Msg>,
 ) -> std::io::Result<()> {
-    let mut terminal = ratatui::init();
+    let mut terminal = ratatui::try_init()?;
     let mut input = spawn_input();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -51,6 +51,12 @@ fn work_dir(g: &Global, backend: Backend) -> color_eyre::Result<PathBuf> {
 
 /// Runs the console.
 pub async fn run(g: &Global) -> color_eyre::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return Err(eyre!(
+            "the console needs a terminal (stdin and stdout are not one): run it in a terminal, or use a headless command (scar-tui --help)"
+        ));
+    }
     let (mut settings, problems) = match ConfigPaths::user() {
         Some(p) => settings::load(&p),
         None => (

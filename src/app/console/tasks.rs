@@ -3,12 +3,13 @@
 //! keep one task each, newest wins (asyncgit's rule); actions run side by
 //! side; one batch at a time.
 //!
-//! The live tail polls FilterLogEvents with `startTime` a few seconds
-//! before the newest line seen and drops the event ids it already has (as
-//! `aws logs tail --follow` does): one request per poll per function, well
-//! within the account's 5 requests per second. StartLiveTail is not used:
-//! the local cloud does not serve it, and one code path for both backends
-//! is what the tests exercise.
+//! The live tail, on AWS, is a StartLiveTail session (CloudWatch pushes
+//! new lines and says when it sampled them); where that cannot start or
+//! ends (the local cloud does not serve it, an account without the
+//! permission, a session past its three hours), it polls FilterLogEvents
+//! with `startTime` a few seconds before the newest line seen and drops
+//! the event ids it already has (as `aws logs tail --follow` does): one
+//! request per poll per function, within the account's 5 per second.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -444,6 +445,115 @@ async fn list(
     Ok(out)
 }
 
+/// FilterLogEvents polling with deduplication by event id.
+struct Poller {
+    since_ms: i64,
+    newest: i64,
+    seen: HashMap<String, i64>,
+}
+
+impl Poller {
+    /// New lines since the last poll (and how many were skipped beyond `max`).
+    async fn poll(
+        &mut self,
+        cloud: &Cloud,
+        function: &str,
+        max: usize,
+    ) -> Result<(Vec<LogEntry>, u64), String> {
+        let start = (self.newest - TAIL_OVERLAP_MS).max(self.since_ms);
+        let lines = cloud
+            .log_lines(function, Some(start), None)
+            .await
+            .map_err(text)?;
+        let mut fresh = Vec::new();
+        for l in lines {
+            let id = if l.event_id.is_empty() {
+                format!("{}/{}/{}", l.timestamp, l.stream, l.message)
+            } else {
+                l.event_id.clone()
+            };
+            if self.seen.insert(id, l.timestamp).is_some() {
+                continue;
+            }
+            self.newest = self.newest.max(l.timestamp);
+            fresh.push(LogEntry {
+                timestamp: l.timestamp,
+                stream: l.stream,
+                message: l.message,
+            });
+        }
+        let floor = self.newest - TAIL_OVERLAP_MS;
+        self.seen.retain(|_, ts| *ts >= floor);
+        let sampled = fresh.len().saturating_sub(max);
+        if sampled > 0 {
+            fresh.drain(..sampled);
+        }
+        Ok((fresh, sampled as u64))
+    }
+}
+
+/// On AWS: a StartLiveTail session, after one FilterLogEvents pass for
+/// the history. `false` when it could not start or ended (the caller then
+/// polls).
+async fn live_tail(
+    cloud: &Cloud,
+    tx: &UnboundedSender<Msg>,
+    function: &str,
+    poller: &mut Poller,
+    max: usize,
+) -> bool {
+    let Ok(Some(info)) = cloud.get_function(function).await else {
+        return false;
+    };
+    let Some(group) = crate::aws::logs::log_group_arn(&info.arn) else {
+        return false;
+    };
+    let Ok(mut session) = cloud.live_tail(&group).await else {
+        return false;
+    };
+    // Lines logged between the session's start and the history pass come
+    // twice: the history's newest ones are remembered to drop them.
+    let mut recent = std::collections::HashSet::new();
+    if let Ok((lines, sampled)) = poller.poll(cloud, function, max).await {
+        let floor = poller.newest - TAIL_OVERLAP_MS;
+        recent.extend(
+            lines
+                .iter()
+                .filter(|l| l.timestamp >= floor)
+                .map(|l| (l.timestamp, l.stream.clone(), l.message.clone())),
+        );
+        let _ = tx.send(Msg::LogLines {
+            function: function.to_owned(),
+            lines,
+            sampled,
+        });
+    }
+    while let Ok(Some(batch)) = session.next().await {
+        let lines: Vec<LogEntry> = batch
+            .lines
+            .into_iter()
+            .filter(|l| !recent.remove(&(l.timestamp, l.stream.clone(), l.message.clone())))
+            .map(|l| LogEntry {
+                timestamp: l.timestamp,
+                stream: l.stream,
+                message: l.message,
+            })
+            .collect();
+        if let Some(t) = lines.iter().map(|l| l.timestamp).max() {
+            poller.newest = poller.newest.max(t);
+        }
+        let msg = Msg::LogLines {
+            function: function.to_owned(),
+            lines,
+            sampled: u64::from(batch.sampled),
+        };
+        if tx.send(msg).is_err() {
+            return true;
+        }
+    }
+    false
+}
+
 async fn tail(
     cloud: Cloud,
     tx: UnboundedSender<Msg>,
@@ -452,56 +562,35 @@ async fn tail(
     every: Duration,
     max: usize,
 ) {
-    let mut newest = since_ms;
-    let mut seen: HashMap<String, i64> = HashMap::new();
+    let mut poller = Poller {
+        since_ms,
+        newest: since_ms,
+        seen: HashMap::new(),
+    };
+    if cloud.backend == Backend::Aws && live_tail(&cloud, &tx, &function, &mut poller, max).await {
+        return;
+    }
     let mut failures: u32 = 0;
     loop {
-        let start = (newest - TAIL_OVERLAP_MS).max(since_ms);
-        match cloud.log_lines(&function, Some(start), None).await {
-            Ok(lines) => {
+        let msg = match poller.poll(&cloud, &function, max).await {
+            Ok((lines, sampled)) => {
                 failures = 0;
-                let mut fresh = Vec::new();
-                for l in lines {
-                    let id = if l.event_id.is_empty() {
-                        format!("{}/{}/{}", l.timestamp, l.stream, l.message)
-                    } else {
-                        l.event_id.clone()
-                    };
-                    if seen.insert(id, l.timestamp).is_some() {
-                        continue;
-                    }
-                    newest = newest.max(l.timestamp);
-                    fresh.push(LogEntry {
-                        timestamp: l.timestamp,
-                        stream: l.stream,
-                        message: l.message,
-                    });
-                }
-                let floor = newest - TAIL_OVERLAP_MS;
-                seen.retain(|_, ts| *ts >= floor);
-                let sampled = fresh.len().saturating_sub(max);
-                if sampled > 0 {
-                    fresh.drain(..sampled);
-                }
-                let msg = Msg::LogLines {
+                Msg::LogLines {
                     function: function.clone(),
-                    lines: fresh,
-                    sampled: sampled as u64,
-                };
-                if tx.send(msg).is_err() {
-                    return;
+                    lines,
+                    sampled,
                 }
             }
-            Err(e) => {
+            Err(error) => {
                 failures = failures.saturating_add(1);
-                let msg = Msg::TailError {
+                Msg::TailError {
                     function: function.clone(),
-                    error: e.to_string(),
-                };
-                if tx.send(msg).is_err() {
-                    return;
+                    error,
                 }
             }
+        };
+        if tx.send(msg).is_err() {
+            return;
         }
         // Back off while failing (lost network, throttling): 2x per
         // failure, at most a minute.
