@@ -13,26 +13,27 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use crate::app::batch::{BatchOptions, BatchProgress, now_ms, payload_for};
-use crate::app::batch_run::{self, RunOptions, WaitProgress};
+use crate::app::batch::{BatchOptions, now_ms, payload_for};
+use crate::app::batch_run::RunOptions;
 use crate::app::completion::TrackerOptions;
 use crate::app::{definition, demo, deploy, preheat};
 use crate::aws::{Backend, Cloud, ConnectOptions};
 
 use super::msg::{Effect, Msg};
-use super::state::{
-    BackendInfo, BatchPhase, BatchView, FunctionRow, FunctionStats, LogEntry, ObjectRow, Side,
-};
+use super::state::{BackendInfo, FunctionRow, FunctionStats, LogEntry, ObjectRow, Side};
 
-/// How far back each tail poll looks again, for lines stored late.
-pub const TAIL_OVERLAP_MS: i64 = 5_000;
+mod batch;
+mod tail;
+
+use batch::batch;
+pub use tail::TAIL_OVERLAP_MS;
+use tail::tail;
 
 /// Settings of the tasks.
 #[derive(Debug, Clone)]
@@ -445,162 +446,6 @@ async fn list(
     Ok(out)
 }
 
-/// FilterLogEvents polling with deduplication by event id.
-struct Poller {
-    since_ms: i64,
-    newest: i64,
-    seen: HashMap<String, i64>,
-}
-
-impl Poller {
-    /// New lines since the last poll (and how many were skipped beyond `max`).
-    async fn poll(
-        &mut self,
-        cloud: &Cloud,
-        function: &str,
-        max: usize,
-    ) -> Result<(Vec<LogEntry>, u64), String> {
-        let start = (self.newest - TAIL_OVERLAP_MS).max(self.since_ms);
-        let lines = cloud
-            .log_lines(function, Some(start), None)
-            .await
-            .map_err(text)?;
-        let mut fresh = Vec::new();
-        for l in lines {
-            let id = if l.event_id.is_empty() {
-                format!("{}/{}/{}", l.timestamp, l.stream, l.message)
-            } else {
-                l.event_id.clone()
-            };
-            if self.seen.insert(id, l.timestamp).is_some() {
-                continue;
-            }
-            self.newest = self.newest.max(l.timestamp);
-            fresh.push(LogEntry {
-                timestamp: l.timestamp,
-                stream: l.stream,
-                message: l.message,
-            });
-        }
-        let floor = self.newest - TAIL_OVERLAP_MS;
-        self.seen.retain(|_, ts| *ts >= floor);
-        let sampled = fresh.len().saturating_sub(max);
-        if sampled > 0 {
-            fresh.drain(..sampled);
-        }
-        Ok((fresh, sampled as u64))
-    }
-}
-
-/// On AWS: a StartLiveTail session, after one FilterLogEvents pass for
-/// the history. `false` when it could not start or ended (the caller then
-/// polls).
-async fn live_tail(
-    cloud: &Cloud,
-    tx: &UnboundedSender<Msg>,
-    function: &str,
-    poller: &mut Poller,
-    max: usize,
-) -> bool {
-    let Ok(Some(info)) = cloud.get_function(function).await else {
-        return false;
-    };
-    let Some(group) = crate::aws::logs::log_group_arn(&info.arn) else {
-        return false;
-    };
-    let Ok(mut session) = cloud.live_tail(&group).await else {
-        return false;
-    };
-    // Lines logged between the session's start and the history pass come
-    // twice: the history's newest ones are remembered to drop them.
-    let mut recent = std::collections::HashSet::new();
-    if let Ok((lines, sampled)) = poller.poll(cloud, function, max).await {
-        let floor = poller.newest - TAIL_OVERLAP_MS;
-        recent.extend(
-            lines
-                .iter()
-                .filter(|l| l.timestamp >= floor)
-                .map(|l| (l.timestamp, l.stream.clone(), l.message.clone())),
-        );
-        let _ = tx.send(Msg::LogLines {
-            function: function.to_owned(),
-            lines,
-            sampled,
-        });
-    }
-    while let Ok(Some(batch)) = session.next().await {
-        let lines: Vec<LogEntry> = batch
-            .lines
-            .into_iter()
-            .filter(|l| !recent.remove(&(l.timestamp, l.stream.clone(), l.message.clone())))
-            .map(|l| LogEntry {
-                timestamp: l.timestamp,
-                stream: l.stream,
-                message: l.message,
-            })
-            .collect();
-        if let Some(t) = lines.iter().map(|l| l.timestamp).max() {
-            poller.newest = poller.newest.max(t);
-        }
-        let msg = Msg::LogLines {
-            function: function.to_owned(),
-            lines,
-            sampled: u64::from(batch.sampled),
-        };
-        if tx.send(msg).is_err() {
-            return true;
-        }
-    }
-    false
-}
-
-async fn tail(
-    cloud: Cloud,
-    tx: UnboundedSender<Msg>,
-    function: String,
-    since_ms: i64,
-    every: Duration,
-    max: usize,
-) {
-    let mut poller = Poller {
-        since_ms,
-        newest: since_ms,
-        seen: HashMap::new(),
-    };
-    if cloud.backend == Backend::Aws && live_tail(&cloud, &tx, &function, &mut poller, max).await {
-        return;
-    }
-    let mut failures: u32 = 0;
-    loop {
-        let msg = match poller.poll(&cloud, &function, max).await {
-            Ok((lines, sampled)) => {
-                failures = 0;
-                Msg::LogLines {
-                    function: function.clone(),
-                    lines,
-                    sampled,
-                }
-            }
-            Err(error) => {
-                failures = failures.saturating_add(1);
-                Msg::TailError {
-                    function: function.clone(),
-                    error,
-                }
-            }
-        };
-        if tx.send(msg).is_err() {
-            return;
-        }
-        // Back off while failing (lost network, throttling): 2x per
-        // failure, at most a minute.
-        let wait = every
-            .saturating_mul(1 << failures.min(6))
-            .min(Duration::from_secs(60));
-        tokio::time::sleep(wait).await;
-    }
-}
-
 async fn deploy_file(cloud: &Cloud, path: PathBuf) -> Result<(String, Option<String>), String> {
     let loaded = tokio::task::spawn_blocking(move || definition::load(&path))
         .await
@@ -685,95 +530,6 @@ async fn invoke(
         sent += 1;
     }
     Ok(format!("sent {sent} invocation(s) of {function}"))
-}
-
-async fn batch(
-    cloud: &Cloud,
-    tx: &UnboundedSender<Msg>,
-    function: &str,
-    opts: &RunOptions,
-) -> Result<String, String> {
-    let started = now_ms();
-    let progress = Arc::new(BatchProgress::default());
-    let wait_progress = Arc::new(WaitProgress::default());
-    let view = |phase: BatchPhase, finished: Option<i64>| {
-        let p = &progress;
-        let w = &wait_progress;
-        let sent = p.dispatched.load(Ordering::Relaxed)
-            + p.skipped.load(Ordering::Relaxed)
-            + p.rejected.load(Ordering::Relaxed);
-        // The listing's count may lag the sends; the wait knows the keys.
-        let total = p
-            .total
-            .load(Ordering::Relaxed)
-            .max(w.total.load(Ordering::Relaxed))
-            .max(sent);
-        BatchView {
-            function: function.to_owned(),
-            phase,
-            total,
-            dispatched: p.dispatched.load(Ordering::Relaxed),
-            skipped: p.skipped.load(Ordering::Relaxed),
-            rejected: p.rejected.load(Ordering::Relaxed),
-            retries: p.retries.load(Ordering::Relaxed),
-            done: w.succeeded.load(Ordering::Relaxed),
-            failed: w.failed.load(Ordering::Relaxed),
-            started_ms: started,
-            finished_ms: finished,
-        }
-    };
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    let run = batch_run::run(cloud, function, opts, progress.clone());
-    tokio::pin!(run);
-    let result = loop {
-        tokio::select! {
-            r = &mut run => break r,
-            _ = tick.tick() => { let _ = tx.send(Msg::Batch(view(BatchPhase::Dispatching, None))); }
-        }
-    };
-    let (_, campaign) = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = tx.send(Msg::Batch(view(
-                BatchPhase::Failed(e.to_string()),
-                Some(now_ms()),
-            )));
-            return Err(e.to_string());
-        }
-    };
-    let wait = batch_run::wait(
-        cloud,
-        function,
-        &campaign,
-        &opts.tracker,
-        wait_progress.clone(),
-    );
-    tokio::pin!(wait);
-    let result = loop {
-        tokio::select! {
-            r = &mut wait => break r,
-            _ = tick.tick() => { let _ = tx.send(Msg::Batch(view(BatchPhase::Waiting, None))); }
-        }
-    };
-    match result {
-        Ok(w) => {
-            let _ = tx.send(Msg::Batch(view(BatchPhase::Done, Some(now_ms()))));
-            Ok(format!(
-                "batch of {function}: {} succeeded, {} failed of {} in {:.1} s",
-                w.succeeded,
-                w.failed,
-                w.keys,
-                w.elapsed_ms as f64 / 1000.0
-            ))
-        }
-        Err(e) => {
-            let _ = tx.send(Msg::Batch(view(
-                BatchPhase::Failed(e.to_string()),
-                Some(now_ms()),
-            )));
-            Err(e.to_string())
-        }
-    }
 }
 
 /// Where batch journals live for a cloud: `<base>/batch/<backend>`.

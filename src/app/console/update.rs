@@ -4,18 +4,18 @@
 //! on ticks, with a backoff after failures, so that a lost network keeps
 //! the panes' last data and retries at a falling rate.
 
-use std::path::PathBuf;
-
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
-use super::edit::{complete, definition_of_form, edit_line, expand_home, new_form, split_paths};
+use super::edit::{complete, edit_line, new_form};
 use super::msg::{Effect, Msg};
 use super::state::{
-    Confirm, ConfirmKind, Fetched, Form, LineEdit, LogSource, Mode, Pane, Prompt, PromptKind, Side,
-    State,
+    Confirm, ConfirmKind, Fetched, LineEdit, LogSource, Mode, Pane, Prompt, PromptKind, Side, State,
 };
 use super::summary;
+
+mod commands;
+mod dialogs;
 
 /// Rows moved by a half page.
 pub const HALF_PAGE: usize = 10;
@@ -799,196 +799,6 @@ impl App {
             bucket,
             keys,
         })
-    }
-
-    fn confirmed(&mut self, c: Confirm) -> Vec<Effect> {
-        match c.kind {
-            ConfirmKind::Demo => self.start(Effect::Demo),
-            ConfirmKind::Delete(names) => {
-                self.state.marked_functions.clear();
-                self.start(Effect::Delete(names))
-            }
-            ConfirmKind::BatchRun { function, .. } => {
-                self.state.focus = Pane::Invocations;
-                self.start(Effect::BatchRun { function })
-            }
-        }
-    }
-
-    fn prompt_done(&mut self, mut p: Prompt) -> Vec<Effect> {
-        let text = p.edit.text.trim().to_owned();
-        match &p.kind {
-            PromptKind::Preheat { function } => match text.parse::<usize>() {
-                Ok(n) if (1..=1000).contains(&n) => {
-                    let function = function.clone();
-                    self.start(Effect::Preheat { function, n })
-                }
-                _ => {
-                    p.error = Some(format!(
-                        "{text:?} is not a number of environments: write 1 to 1000"
-                    ));
-                    self.state.mode = Mode::Prompt(p);
-                    Vec::new()
-                }
-            },
-            PromptKind::Upload { function } => {
-                let function = function.clone();
-                let paths = split_paths(&text);
-                if paths.is_empty() {
-                    p.error = Some("write one or more files or folders (tab completes)".into());
-                    self.state.mode = Mode::Prompt(p);
-                    return Vec::new();
-                }
-                if let Some(missing) = paths.iter().find(|p| !p.exists()) {
-                    p.error = Some(format!(
-                        "{} does not exist: check the path (tab completes)",
-                        missing.display()
-                    ));
-                    self.state.mode = Mode::Prompt(p);
-                    return Vec::new();
-                }
-                let Some(input) = self.state.function().and_then(|f| f.input.clone()) else {
-                    self.state
-                        .say(format!("{function} has no input bucket"), true);
-                    return Vec::new();
-                };
-                self.start(Effect::Upload {
-                    function,
-                    input,
-                    paths,
-                })
-            }
-            PromptKind::InitFile => {
-                let path = PathBuf::from(expand_home(&text));
-                if !path.is_file() {
-                    p.error = Some(format!(
-                        "{} is not a file: give a TOML or SCAR YAML definition (config/function.example.toml)",
-                        path.display()
-                    ));
-                    self.state.mode = Mode::Prompt(p);
-                    return Vec::new();
-                }
-                self.start(Effect::DeployFile(path))
-            }
-        }
-    }
-
-    fn form_done(&mut self, mut f: Form) -> Vec<Effect> {
-        match definition_of_form(&mut f) {
-            Some(def) => self.start(Effect::Deploy(Box::new(def))),
-            None => {
-                self.state.mode = Mode::Form(f);
-                Vec::new()
-            }
-        }
-    }
-
-    /// Runs a `:` command.
-    pub fn command(&mut self, line: &str) -> Vec<Effect> {
-        let mut words = line.split_whitespace();
-        let Some(cmd) = words.next() else {
-            return Vec::new();
-        };
-        let rest: Vec<&str> = words.collect();
-        let arg = rest.join(" ");
-        let s = &mut self.state;
-        let focus = |s: &mut State, p: Pane| s.focus = p;
-        match cmd {
-            "q" | "q!" | "quit" | "exit" => s.quit = true,
-            "fn" | "func" | "functions" => focus(s, Pane::Functions),
-            "in" | "inputs" => {
-                focus(s, Pane::Objects);
-                s.side = Side::Input;
-            }
-            "out" | "outputs" => {
-                focus(s, Pane::Objects);
-                s.side = Side::Output;
-            }
-            "logs" | "log" => focus(s, Pane::Logs),
-            "inv" | "invocations" => focus(s, Pane::Invocations),
-            "metrics" | "m" => focus(s, Pane::Metrics),
-            "help" | "h" => s.mode = Mode::Help,
-            "profile" | "region" => {
-                if arg.is_empty() {
-                    let b = &s.backend;
-                    let text = format!(
-                        "profile {}, region {} (:{cmd} NAME to switch)",
-                        b.profile.as_deref().unwrap_or("-"),
-                        b.region
-                    );
-                    s.say(text, false);
-                } else {
-                    let (profile, region) = if cmd == "profile" {
-                        (Some(arg), None)
-                    } else {
-                        (None, Some(arg))
-                    };
-                    return self.start(Effect::Reconnect { profile, region });
-                }
-            }
-            "init" | "deploy" => {
-                if arg.is_empty() {
-                    s.mode = Mode::Prompt(Prompt {
-                        kind: PromptKind::InitFile,
-                        edit: LineEdit::default(),
-                        error: None,
-                        completions: Vec::new(),
-                    });
-                } else {
-                    let p = Prompt {
-                        kind: PromptKind::InitFile,
-                        edit: LineEdit::with(&arg),
-                        error: None,
-                        completions: Vec::new(),
-                    };
-                    return self.prompt_done(p);
-                }
-            }
-            "demo" => return self.start(Effect::Demo),
-            "new" => s.mode = Mode::Form(new_form()),
-            "preheat" => {
-                let Some(f) = self.need_function() else {
-                    return Vec::new();
-                };
-                let p = Prompt {
-                    kind: PromptKind::Preheat {
-                        function: f.info.name,
-                    },
-                    edit: LineEdit::with(if arg.is_empty() { "1" } else { &arg }),
-                    error: None,
-                    completions: Vec::new(),
-                };
-                return self.prompt_done(p);
-            }
-            "upload" | "put" => {
-                if arg.is_empty() {
-                    return self.act(Action::Upload);
-                }
-                let Some(f) = self.need_function() else {
-                    return Vec::new();
-                };
-                let p = Prompt {
-                    kind: PromptKind::Upload {
-                        function: f.info.name,
-                    },
-                    edit: LineEdit::with(&arg),
-                    error: None,
-                    completions: Vec::new(),
-                };
-                return self.prompt_done(p);
-            }
-            "run" => return self.act(Action::Run),
-            "invoke" => return self.act(Action::Invoke),
-            "delete" | "rm" => return self.act(Action::Delete),
-            "refresh" => return self.act(Action::Refresh),
-            other => s.say(
-                format!(
-                    "unknown command :{other}: try :fn :in :out :logs :inv :metrics :profile NAME :region NAME :init FILE :demo :new :upload PATH :preheat N :run :q"
-                ),
-                true,
-            ),
-        }
-        Vec::new()
     }
 }
 
