@@ -13,7 +13,14 @@
 //!
 //! Everything goes through the AWS SDKs, as a user's tools would.
 //! Run: `cargo bench -p scar-tui --bench local_cloud` (`SCAR_BENCH_FILES`
-//! sets N, default 1000).
+//! sets N, default 1000; `SCAR_BENCH_STUDY=0` skips the first study).
+//!
+//! Besides the times, the throughput study prints where the cloud's time
+//! goes (medians from the function's own logs: the invocation as Lambda
+//! timed it, the script and upload as the supervisor timed them, and the
+//! gap an environment sits between two invocations) and the CPU each side
+//! used: on a small machine the two sides compete for the same cores, so
+//! CPU per file is what the ratio ends up measuring.
 
 #[path = "../tests/util.rs"]
 mod util;
@@ -144,6 +151,127 @@ fn print_table(title: &str, rows: &[Row], skip: usize) {
             hit.map_or("-".into(), |h| h.to_string()),
         );
     }
+}
+
+/// CPU seconds (user + system) used so far by this process, and by its
+/// children: the ones reaped (direct runs) plus the live ones (the
+/// environments' supervisors, with the containers they reaped), read from
+/// `/proc/PID/stat`.
+fn cpu_seconds() -> (f64, f64) {
+    let usage = |who| {
+        // SAFETY: getrusage fills the struct it is given.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(who, &mut u) };
+        let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        tv(u.ru_utime) + tv(u.ru_stime)
+    };
+    // SAFETY: sysconf has no preconditions.
+    let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let mut live = 0.0;
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for pid in children.split_whitespace() {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Fields after the command's closing parenthesis: state is the
+            // 3rd field of the line, utime..cstime the 14th to 17th.
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let f: Vec<f64> = rest
+                .split_whitespace()
+                .skip(11)
+                .take(4)
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            live += f.iter().sum::<f64>() / tick;
+        }
+    }
+    (
+        usage(libc::RUSAGE_SELF),
+        usage(libc::RUSAGE_CHILDREN) + live,
+    )
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Medians over a function's invocations, from its log group: REPORT
+/// duration, the supervisor's ScriptMs and UploadMs, and the idle gap of an
+/// environment between one invocation's REPORT and its next START.
+async fn breakdown(cloud: &Cloud, function: &str) {
+    let client = logs(cloud.get(), None);
+    let mut token = None;
+    let (mut durations, mut scripts, mut uploads) = (Vec::new(), Vec::new(), Vec::new());
+    let mut by_stream: HashMap<String, Vec<(i64, bool)>> = HashMap::new();
+    loop {
+        let page = client
+            .filter_log_events()
+            .log_group_name(format!("/aws/lambda/{function}"))
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("filter_log_events");
+        for e in page.events() {
+            let msg = e.message().unwrap_or_default();
+            let ts = e.timestamp().unwrap_or(0);
+            let stream = e.log_stream_name().unwrap_or_default().to_owned();
+            if let Some(rest) = msg.strip_prefix("REPORT RequestId: ") {
+                if let Some(d) = rest
+                    .split('\t')
+                    .find_map(|f| f.strip_prefix("Duration: "))
+                    .and_then(|v| v.trim_end_matches(" ms").parse::<f64>().ok())
+                {
+                    durations.push(d);
+                }
+                by_stream.entry(stream).or_default().push((ts, false));
+            } else if msg.starts_with("START RequestId: ") {
+                by_stream.entry(stream).or_default().push((ts, true));
+            } else if let Ok(v) = serde_json::from_str::<Value>(msg)
+                && v.get("_aws").is_some()
+                && v["InputKey"].as_str().is_some_and(|k| !k.is_empty())
+            {
+                scripts.push(v["ScriptMs"].as_f64().unwrap_or(0.0));
+                uploads.push(v["UploadMs"].as_f64().unwrap_or(0.0));
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut gaps = Vec::new();
+    let first = by_stream.values().flatten().map(|m| m.0).min().unwrap_or(0);
+    let last = by_stream.values().flatten().map(|m| m.0).max().unwrap_or(0);
+    let busy: f64 = durations.iter().sum();
+    for marks in by_stream.values_mut() {
+        marks.sort();
+        for w in marks.windows(2) {
+            if let [(end, false), (start, true)] = w {
+                gaps.push((start - end) as f64);
+            }
+        }
+    }
+    println!(
+        "cloud medians: invocation {:.1} ms (script {:.0} ms, upload {:.0} ms), environment idle between invocations {:.0} ms; {} environments",
+        median(&mut durations),
+        median(&mut scripts),
+        median(&mut uploads),
+        median(&mut gaps),
+        by_stream.len()
+    );
+    println!(
+        "first START to last REPORT {} ms; invocations busy {:.0} ms in all ({:.0} ms per environment)",
+        last - first,
+        busy,
+        busy / by_stream.len().max(1) as f64
+    );
 }
 
 async fn drain(cloud: &Cloud) {
@@ -305,6 +433,8 @@ async fn throughput(n: usize, parallel: i32) {
         .await
         .expect("notifications");
 
+    println!("putting {n} files into tin (warm environments, notifications on)");
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let puts = futures_util::stream::iter(0..n).map(|i| {
         let s3c = s3c.clone();
@@ -349,18 +479,34 @@ async fn throughput(n: usize, parallel: i32) {
     .await
     .expect("all outputs");
     let cloud_time = started.elapsed();
+    let cpu_after = cpu_seconds();
+    println!("all {n} outputs in tout");
     let failed = l.failed_events(None).len();
+    breakdown(&cloud, "through").await;
 
     // The same runs directly: one-shot supervisor, same image and runtime,
-    // same parallelism, warm cache.
+    // same parallelism, warm cache. Each of the `parallel` workers gets a
+    // scratch folder (TMPDIR, where the supervisor lays out each run) made
+    // as the cloud makes an environment's: apart from the others' (on ext4,
+    // in a block group of its own), so both sides pay the same filesystem
+    // costs for their per-run folders.
     let dir = cloud.dir.path().join("direct");
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = dir.join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    scar_tui::local::spread_subdirectories(&scratch);
+    let workers: Vec<_> = (0..parallel)
+        .map(|k| {
+            let w = scratch.join(format!("worker-{k}"));
+            std::fs::create_dir_all(&w).unwrap();
+            w
+        })
+        .collect();
     let image = busybox_image(cloud.dir.path());
     let script_file = dir.join("s.sh");
     std::fs::write(&script_file, script).unwrap();
     let cache = dir.join("cache");
     let bin = supervisor_bin();
-    let run_one = |i: usize| {
+    let run_one = |i: usize, worker: usize| {
         let input = dir.join(format!("f{i:05}.txt"));
         std::fs::write(&input, format!("file {i}\n")).unwrap();
         std::process::Command::new(&bin)
@@ -372,26 +518,30 @@ async fn throughput(n: usize, parallel: i32) {
             .arg(dir.join("out"))
             .arg("--cache-dir")
             .arg(&cache)
+            .env("TMPDIR", &workers[worker])
             .output()
             .expect("direct run")
     };
-    assert!(run_one(0).status.success(), "warm-up run");
+    assert!(run_one(0, 0).status.success(), "warm-up run");
+    let direct_cpu_before = cpu_seconds();
     let started = Instant::now();
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|s| {
-        for _ in 0..parallel {
-            s.spawn(|| {
+        for worker in 0..parallel as usize {
+            let (next, run_one) = (&next, &run_one);
+            s.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     if i >= n {
                         return;
                     }
-                    assert!(run_one(i).status.success());
+                    assert!(run_one(i, worker).status.success());
                 }
             });
         }
     });
     let direct_time = started.elapsed();
+    let direct_cpu_after = cpu_seconds();
     let ratio = direct_time.as_secs_f64() / cloud_time.as_secs_f64();
     println!("| path | {n} files, s | files/s |");
     println!("|---|---|---|");
@@ -407,6 +557,14 @@ async fn throughput(n: usize, parallel: i32) {
     );
     println!(
         "ratio (direct time / cloud time): {ratio:.2} (target >= 0.8); failed events: {failed}"
+    );
+    let per_file = |a: f64, b: f64| (b - a) * 1000.0 / n as f64;
+    println!(
+        "CPU per file: cloud {:.1} ms in the cloud's process (server and this client) + {:.1} ms in environments; direct {:.1} ms",
+        per_file(cpu_before.0, cpu_after.0),
+        per_file(cpu_before.1, cpu_after.1),
+        per_file(direct_cpu_before.0, direct_cpu_after.0)
+            + per_file(direct_cpu_before.1, direct_cpu_after.1),
     );
 }
 
@@ -426,6 +584,8 @@ async fn main() {
         started.elapsed().as_secs_f64() * 1000.0
     );
     cloud.shutdown().await;
-    freeze_thaw_study().await;
+    if std::env::var("SCAR_BENCH_STUDY").as_deref() != Ok("0") {
+        freeze_thaw_study().await;
+    }
     throughput(n, 4).await;
 }

@@ -21,11 +21,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::output::{Capture, Output};
 use super::runtime_api::{Invocation, Outcome, RuntimeApi};
-use crate::local::logs::{LogEvent, LogStore};
+use crate::local::logs::LogStore;
 
 /// How often the process tree's memory is sampled during an invocation.
 const MEMORY_SAMPLE: Duration = Duration::from_millis(50);
@@ -51,22 +51,6 @@ pub struct Spawn {
     pub log_group: String,
 }
 
-/// A message to the log writer, processed in order.
-#[derive(Debug)]
-enum LogMsg {
-    Line(i64, String),
-    /// A line written by Lambda itself (START/END/REPORT); `Begin` starts
-    /// capturing for the invocation's log tail, `End` returns the capture.
-    Own(i64, String, Capture),
-}
-
-#[derive(Debug)]
-enum Capture {
-    None,
-    Begin,
-    End(oneshot::Sender<String>),
-}
-
 /// A running environment.
 #[derive(Debug)]
 pub struct Environment {
@@ -80,7 +64,7 @@ pub struct Environment {
     tmp: PathBuf,
     next: mpsc::Sender<Invocation>,
     api: Arc<RuntimeApi>,
-    log: mpsc::UnboundedSender<LogMsg>,
+    output: Output,
     exited: watch::Receiver<Option<String>>,
     started: Instant,
     init_reported: AtomicBool,
@@ -161,13 +145,7 @@ impl Environment {
             });
         }
         logs.create_stream_if_missing(&spec.log_group, &stream);
-        let (log_tx, log_rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_logs(
-            logs.clone(),
-            spec.log_group.clone(),
-            stream.clone(),
-            log_rx,
-        ));
+        let mut output = Output::start(logs.clone(), spec.log_group.clone(), stream.clone());
 
         let (exit_tx, exited) = watch::channel(None);
         let mut child = match cmd.spawn() {
@@ -186,10 +164,10 @@ impl Environment {
         };
         let pid = child.id().map(|p| p as i32).unwrap_or(0);
         if let Some(out) = child.stdout.take() {
-            tokio::spawn(pump(out, log_tx.clone()));
+            output.pump(out);
         }
         if let Some(err) = child.stderr.take() {
-            tokio::spawn(pump(err, log_tx.clone()));
+            output.pump(err);
         }
         let api_for_exit = api.clone();
         tokio::spawn(async move {
@@ -213,7 +191,7 @@ impl Environment {
             tmp,
             next,
             api,
-            log: log_tx,
+            output,
             exited,
             started: Instant::now(),
             init_reported: AtomicBool::new(false),
@@ -235,7 +213,12 @@ impl Environment {
     }
 
     fn own_line(&self, text: String, capture: Capture) {
-        let _ = self.log.send(LogMsg::Own(now_ms(), text, capture));
+        self.output.own_line(text, capture);
+    }
+
+    /// True while frozen.
+    pub fn is_frozen(&self) -> bool {
+        self.frozen.load(Ordering::SeqCst)
     }
 
     /// Stops the whole process tree (idle environments use no CPU, as on Lambda).
@@ -335,7 +318,7 @@ impl Environment {
             )
         };
         // Everything the function printed before answering is logged before END.
-        self.drain_output().await;
+        self.output.drain().await;
         let duration_ms = duration.as_secs_f64() * 1000.0;
         self.own_line(format!("END RequestId: {request_id}"), Capture::None);
         let mut report = format!(
@@ -364,91 +347,11 @@ impl Environment {
             log_tail,
         }
     }
-
-    /// Waits (bounded) until the process's output pipes hold no unread bytes.
-    async fn drain_output(&self) {
-        // The pumps read as soon as data arrives; yielding a few times lets
-        // them forward what they already read. Bounded: a chatty background
-        // process must not stall the invocation.
-        for _ in 0..8 {
-            tokio::task::yield_now().await;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
 }
 
 impl Drop for Environment {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
-    }
-}
-
-/// Forwards a pipe's lines to the log writer.
-async fn pump<R: AsyncRead + Unpin>(pipe: R, tx: mpsc::UnboundedSender<LogMsg>) {
-    let mut reader = BufReader::new(pipe);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match tokio::io::AsyncReadExt::take(&mut reader, 256 * 1024)
-            .read_until(b'\n', &mut buf)
-            .await
-        {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buf)
-                    .trim_end_matches(['\n', '\r'])
-                    .to_owned();
-                if tx.send(LogMsg::Line(now_ms(), line)).is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Writes lines to the log store in order, capturing an invocation's lines.
-async fn write_logs(
-    logs: Arc<LogStore>,
-    group: String,
-    stream: String,
-    mut rx: mpsc::UnboundedReceiver<LogMsg>,
-) {
-    let mut capture: Option<String> = None;
-    while let Some(first) = rx.recv().await {
-        // Batch whatever is queued: one append per burst.
-        let mut batch = vec![first];
-        while let Ok(m) = rx.try_recv() {
-            batch.push(m);
-            if batch.len() >= 1000 {
-                break;
-            }
-        }
-        let mut events = Vec::with_capacity(batch.len());
-        let mut finished = Vec::new();
-        for m in batch {
-            let (ts, text, cap) = match m {
-                LogMsg::Line(ts, t) => (ts, t, Capture::None),
-                LogMsg::Own(ts, t, c) => (ts, t, c),
-            };
-            if matches!(cap, Capture::Begin) {
-                capture = Some(String::new());
-            }
-            if let Some(c) = capture.as_mut() {
-                c.push_str(&text);
-                c.push('\n');
-            }
-            if let Capture::End(tx) = cap {
-                finished.push((tx, capture.take().unwrap_or_default()));
-            }
-            events.push(LogEvent {
-                timestamp: ts,
-                message: text,
-            });
-        }
-        logs.append(&group, &stream, events);
-        for (tx, text) in finished {
-            let _ = tx.send(text);
-        }
     }
 }
 
@@ -539,11 +442,9 @@ impl MemorySampler {
         let p = peak.clone();
         let task = tokio::spawn(async move {
             loop {
-                let total: u64 = tokio::task::spawn_blocking(move || {
-                    process_tree(pid).into_iter().map(rss_bytes).sum()
-                })
-                .await
-                .unwrap_or(0);
+                // /proc reads are served from memory: no need for a
+                // blocking thread (and the hop to it per sample).
+                let total: u64 = process_tree(pid).into_iter().map(rss_bytes).sum();
                 p.fetch_max(total, Ordering::Relaxed);
                 if total > limit {
                     signal_tree(pid, libc::SIGKILL);

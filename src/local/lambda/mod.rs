@@ -4,15 +4,19 @@
 //! - [`functions`]: configuration, code and policy store (durable);
 //! - [`routes`]: the REST-JSON API, with AWS's paths, errors and limits;
 //! - [`environment`]: one `bootstrap` process with its Runtime API
-//!   ([`runtime_api`]), TMPDIR, log stream, freeze/thaw and limits;
+//!   ([`runtime_api`]), TMPDIR, log stream ([`output`]), freeze/thaw and
+//!   limits;
 //! - this file: the scheduler: environments per function are reused warm,
 //!   created on demand up to the concurrency limit (reserved per function,
 //!   the rest of the account's shared), retired when the configuration
 //!   changes and reaped after the keep-warm period;
-//! - [`queue`]: `Event` invocations, durable, with Lambda's two retries.
+//! - [`queue`]: `Event` invocations, durable ([`journal`]), with Lambda's
+//!   two retries.
 
 pub mod environment;
 pub mod functions;
+pub mod journal;
+pub mod output;
 pub mod queue;
 pub mod routes;
 pub mod runtime_api;
@@ -140,11 +144,58 @@ struct FunctionState {
     idle: Vec<Arc<Environment>>,
     busy: u32,
     starting: u32,
+    /// Async invocations waiting for one of its environments.
+    waiting: u32,
+}
+
+impl FunctionState {
+    fn new(config: FunctionConfig) -> FunctionState {
+        FunctionState {
+            config,
+            idle: Vec::new(),
+            busy: 0,
+            starting: 0,
+            waiting: 0,
+        }
+    }
+
+    /// Freezes idle environments beyond those a waiting invocation is
+    /// about to take.
+    fn freeze_surplus(&self) {
+        let mut keep = self.waiting as usize;
+        for e in &self.idle {
+            if keep > 0 && !e.is_frozen() {
+                keep -= 1;
+            } else {
+                e.freeze();
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     functions: HashMap<String, FunctionState>,
+}
+
+/// Uncounts an abandoned wait for an environment (see [`Lambda::acquire`]).
+struct WaitGuard<'a> {
+    lambda: &'a Lambda,
+    name: &'a str,
+    counted: bool,
+}
+
+impl Drop for WaitGuard<'_> {
+    fn drop(&mut self) {
+        if !self.counted {
+            return;
+        }
+        let mut inner = self.lambda.lock();
+        if let Some(f) = inner.functions.get_mut(self.name) {
+            f.waiting = f.waiting.saturating_sub(1);
+            f.freeze_surplus();
+        }
+    }
 }
 
 /// An environment reserved for one invocation.
@@ -203,20 +254,16 @@ impl Lambda {
     pub fn open(settings: LambdaSettings) -> Result<Arc<Lambda>, LocalError> {
         let mut inner = Inner::default();
         for config in functions::load_all(&settings.dir)? {
-            inner.functions.insert(
-                config.name.clone(),
-                FunctionState {
-                    config,
-                    idle: Vec::new(),
-                    busy: 0,
-                    starting: 0,
-                },
-            );
+            inner
+                .functions
+                .insert(config.name.clone(), FunctionState::new(config));
         }
         let run = settings.dir.join("run");
         // Environments do not survive a restart; their folders are leftovers.
         let _ = std::fs::remove_dir_all(&run);
         std::fs::create_dir_all(&run).map_err(|e| LocalError::io(&run, e))?;
+        // One environment's scratch churn stays in its own block group.
+        super::spread_subdirectories(&run);
         let queue = queue::Queue::open(&settings.dir.join("queue"))?;
         let lambda = Arc::new(Lambda {
             settings,
@@ -292,15 +339,9 @@ impl Lambda {
                     old
                 }
                 None => {
-                    inner.functions.insert(
-                        config.name.clone(),
-                        FunctionState {
-                            config,
-                            idle: Vec::new(),
-                            busy: 0,
-                            starting: 0,
-                        },
-                    );
+                    inner
+                        .functions
+                        .insert(config.name.clone(), FunctionState::new(config));
                     Vec::new()
                 }
             }
@@ -397,11 +438,18 @@ impl Lambda {
     /// limits. Synchronous callers are throttled at the limit; async ones
     /// (`wait`) wait for a release.
     async fn acquire(&self, name: &str, wait: bool) -> Result<Lease, ApiError> {
+        // Counted among the function's waiters from the first miss until
+        // served; the guard uncounts an abandoned wait.
+        let mut guard = WaitGuard {
+            lambda: self,
+            name,
+            counted: false,
+        };
         loop {
             let notified = self.released.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let (decision, dead) = self.try_acquire(name, wait)?;
+            let (decision, dead) = self.try_acquire(name, wait, &mut guard.counted)?;
             for e in dead {
                 e.destroy();
             }
@@ -414,11 +462,14 @@ impl Lambda {
     }
 
     /// One attempt at [`Self::acquire`], under the lock: a lease, or `None`
-    /// at the limit; plus environments found dead or stale.
+    /// at the limit; plus environments found dead or stale. `counted` says
+    /// whether the caller is among the function's waiters, and is kept up
+    /// to date.
     fn try_acquire(
         &self,
         name: &str,
         wait: bool,
+        counted: &mut bool,
     ) -> Result<(Option<Lease>, Vec<Arc<Environment>>), ApiError> {
         let mut inner = self.lock();
         let unreserved = Self::unreserved_limit(&inner, self.settings.account_concurrency);
@@ -434,8 +485,21 @@ impl Lambda {
             .partition(|e| !e.is_dead() && e.generation == generation);
         f.idle = live;
         let limit = f.config.reserved_concurrency.unwrap_or(unreserved);
-        if let Some(env) = f.idle.pop() {
+        let served = |f: &mut FunctionState, counted: &mut bool| {
+            if std::mem::take(counted) {
+                f.waiting = f.waiting.saturating_sub(1);
+            }
+        };
+        // An environment left running for a waiter first: no thaw needed.
+        let pick = f
+            .idle
+            .iter()
+            .rposition(|e| !e.is_frozen())
+            .or_else(|| f.idle.len().checked_sub(1));
+        if let Some(i) = pick {
+            let env = f.idle.remove(i);
             f.busy += 1;
+            served(f, counted);
             return Ok((Some(Lease::Warm(env)), dead));
         }
         if limit > 0
@@ -443,13 +507,19 @@ impl Lambda {
             && account_busy < self.settings.account_concurrency
         {
             f.starting += 1;
+            served(f, counted);
             let cfg = f.config.clone();
             drop(inner);
             return Ok((Some(Lease::Cold(self.spawn_spec(&cfg))), dead));
         }
         if limit == 0 && wait {
             // Reserved concurrency 0 stops the function: waiting cannot help.
+            served(f, counted);
             return Err(ApiError::throttled());
+        }
+        if wait && !*counted {
+            f.waiting += 1;
+            *counted = true;
         }
         Ok((None, dead))
     }
@@ -473,8 +543,12 @@ impl Lambda {
                             && env.generation == f.config.generation
                             && f.idle.len() + ((f.busy + f.starting) as usize) < limit
                         {
-                            env.freeze();
+                            // Frozen while idle, as on Lambda; but not when
+                            // an invocation is waiting to take it at once
+                            // (a backlog of events), which would thaw it
+                            // right away.
                             f.idle.push(env);
+                            f.freeze_surplus();
                         } else {
                             destroy = Some(env);
                         }
@@ -490,14 +564,9 @@ impl Lambda {
     }
 
     fn count(&self, function: &str, name: &str, value: f64, unit: &str) {
-        self.settings.metrics.put(Datum {
-            namespace: "AWS/Lambda".into(),
-            name: name.into(),
-            dimensions: vec![("FunctionName".into(), function.into())],
-            timestamp: now_ms() as i64,
-            value,
-            unit: unit.into(),
-        });
+        self.settings
+            .metrics
+            .put(datum(function, name, now_ms() as i64, value, unit));
     }
 
     /// Runs one invocation, synchronously for the caller. `wait` queues for
@@ -562,7 +631,7 @@ impl Lambda {
             let inner = self.lock();
             inner.functions.get(name).map_or(0, |f| f.busy)
         };
-        self.count(name, "ConcurrentExecutions", f64::from(concurrent), "Count");
+        let started_ms = now_ms() as i64;
         let Ran {
             outcome,
             duration_ms,
@@ -580,18 +649,28 @@ impl Lambda {
             .await;
         let _ = was_cold;
         self.release(name, Some(env), false, healthy);
-        self.count(name, "Invocations", 1.0, "Count");
-        self.count(name, "Duration", duration_ms, "Milliseconds");
-        self.count(
-            name,
-            "Errors",
-            if matches!(outcome, Outcome::Error { .. }) {
-                1.0
-            } else {
-                0.0
-            },
-            "Count",
-        );
+        // One write for the invocation's metrics; concurrency as it was
+        // when the invocation started.
+        let ended_ms = now_ms() as i64;
+        let failed = matches!(outcome, Outcome::Error { .. });
+        self.settings.metrics.put_all([
+            datum(
+                name,
+                "ConcurrentExecutions",
+                started_ms,
+                f64::from(concurrent),
+                "Count",
+            ),
+            datum(name, "Invocations", ended_ms, 1.0, "Count"),
+            datum(name, "Duration", ended_ms, duration_ms, "Milliseconds"),
+            datum(
+                name,
+                "Errors",
+                ended_ms,
+                f64::from(u8::from(failed)),
+                "Count",
+            ),
+        ]);
         Ok(InvokeResult {
             request_id: request_id.to_owned(),
             outcome,
@@ -677,6 +756,18 @@ async fn reaper(lambda: std::sync::Weak<Lambda>, mut stop: watch::Receiver<bool>
             _ = tokio::time::sleep_until(until.into()) => {}
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// One of Lambda's own metrics (namespace `AWS/Lambda`, by function).
+fn datum(function: &str, name: &str, timestamp: i64, value: f64, unit: &str) -> Datum {
+    Datum {
+        namespace: "AWS/Lambda".into(),
+        name: name.into(),
+        dimensions: vec![("FunctionName".into(), function.into())],
+        timestamp,
+        value,
+        unit: unit.into(),
     }
 }
 

@@ -1,10 +1,12 @@
 //! `Event` invocations: a durable queue with Lambda's retry policy.
 //!
-//! Each accepted event is a file in `queue/` before the caller gets its
-//! 202, so it survives a crash or restart of the local cloud. Per function,
-//! a dispatcher keeps at most as many invocations in flight as the
-//! function may run at once (they queue for capacity instead of being
-//! throttled, as on AWS). A failed invocation is retried twice, after the
+//! Each accepted event is in the queue's journal ([`super::journal`])
+//! before the caller gets its 202 (or S3 its answer), so it survives a
+//! crash or restart of the local cloud. Per function, a dispatcher keeps
+//! twice as many invocations in flight as the function may run at once:
+//! the extra ones wait for an environment instead of being throttled, as
+//! on AWS, and take it the moment it is released, neither frozen nor
+//! thawed in between. A failed invocation is retried twice, after the
 //! configured delays (AWS waits about one and then two minutes; the local
 //! default is shorter so a developer sees the outcome); after that, or
 //! after six hours in the queue, it is appended to `failed-events.jsonl`,
@@ -17,9 +19,9 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, mpsc};
 
+use super::journal::{Journal, Queued};
 use super::runtime_api::Outcome;
 use super::{ApiError, Lambda, now_ms};
 use crate::local::LocalError;
@@ -31,23 +33,11 @@ const MAX_AGE_MS: u64 = 6 * 3600 * 1000;
 /// Failed events kept in the record.
 const FAILED_KEPT: usize = 10_000;
 
-/// One queued event, as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Queued {
-    id: String,
-    function: String,
-    payload: String,
-    attempts: u32,
-    enqueued_ms: u64,
-    not_before_ms: u64,
-    #[serde(default)]
-    last_error: Option<String>,
-}
-
 /// The queue.
 #[derive(Debug)]
 pub struct Queue {
     dir: PathBuf,
+    journal: Mutex<Journal>,
     tx: mpsc::UnboundedSender<Queued>,
     rx: Mutex<Option<mpsc::UnboundedReceiver<Queued>>>,
     pending: Arc<AtomicUsize>,
@@ -57,55 +47,40 @@ pub struct Queue {
 impl Queue {
     /// Opens the queue folder; stored events are dispatched once started.
     pub fn open(dir: &Path) -> Result<Queue, LocalError> {
-        std::fs::create_dir_all(dir).map_err(|e| LocalError::io(dir, e))?;
+        let (journal, owed) = Journal::open(dir)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let q = Queue {
             dir: dir.to_owned(),
+            journal: Mutex::new(journal),
             tx,
             rx: Mutex::new(Some(rx)),
             pending: Arc::new(AtomicUsize::new(0)),
             failed_lock: Mutex::new(()),
         };
-        let mut stored = Vec::new();
-        for e in std::fs::read_dir(dir)
-            .map_err(|e| LocalError::io(dir, e))?
-            .flatten()
-        {
-            let p = e.path();
-            if p.extension().and_then(|x| x.to_str()) != Some("json") {
-                // A `.tmp` is a write that never completed: the caller got no 202.
-                let _ = std::fs::remove_file(&p);
-                continue;
-            }
-            match std::fs::read(&p)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Queued>(&b).ok())
-            {
-                Some(ev) => stored.push(ev),
-                None => {
-                    let _ = std::fs::remove_file(&p);
-                }
-            }
-        }
-        stored.sort_by_key(|e| e.enqueued_ms);
-        for ev in stored {
+        for ev in owed {
             q.pending.fetch_add(1, Ordering::Relaxed);
             let _ = q.tx.send(ev);
         }
         Ok(q)
     }
 
-    fn path(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.json"))
+    fn journal(&self) -> std::sync::MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn store(&self, ev: &Queued) -> Result<(), ApiError> {
-        let path = self.path(&ev.id);
-        let tmp = path.with_extension("tmp");
-        let bytes = serde_json::to_vec(ev).map_err(|e| ApiError::service(e.to_string()))?;
-        std::fs::write(&tmp, bytes)
-            .and_then(|_| std::fs::rename(&tmp, &path))
+        self.journal()
+            .put(ev)
             .map_err(|e| ApiError::service(format!("queueing the event failed: {e}")))
+    }
+
+    /// Settles an event in the journal; a failure only means it would run
+    /// again after a restart.
+    fn settle(&self, ev: &Queued) {
+        if let Err(e) = self.journal().done(&ev.id) {
+            tracing::warn!(id = %ev.id, error = %e, "queue journal not updated");
+        }
+        self.pending.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Queues an event for `function`; returns the request id.
@@ -187,13 +162,11 @@ impl Queue {
                 }
             }
         }
-        let _ = std::fs::remove_file(self.path(&ev.id));
-        self.pending.fetch_sub(1, Ordering::Relaxed);
+        self.settle(ev);
     }
 
     fn done(&self, ev: &Queued) {
-        let _ = std::fs::remove_file(self.path(&ev.id));
-        self.pending.fetch_sub(1, Ordering::Relaxed);
+        self.settle(ev);
     }
 }
 
@@ -230,7 +203,8 @@ pub fn start(lambda: &Arc<Lambda>) {
     });
 }
 
-/// A function's dispatcher: in-flight invocations bounded by its limit.
+/// A function's dispatcher: in-flight invocations bounded by twice its
+/// limit (one running and one waiting per environment).
 fn spawn_worker(lambda: Weak<Lambda>, function: String) -> mpsc::UnboundedSender<Queued> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Queued>();
     let inflight = Arc::new(AtomicUsize::new(0));
@@ -259,7 +233,7 @@ fn spawn_worker(lambda: Weak<Lambda>, function: String) -> mpsc::UnboundedSender
                 let Some(l) = lambda.upgrade() else { return };
                 let limit = l.function_limit(&function).max(1);
                 drop(l);
-                if inflight.load(Ordering::SeqCst) < limit as usize {
+                if inflight.load(Ordering::SeqCst) < 2 * limit as usize {
                     break;
                 }
                 notified.await;
