@@ -136,8 +136,9 @@ fn the_console_runs_a_batch_and_restores_the_terminal() {
         s.contains("Create the demo function")
     });
     t.keys(&["y"]);
+    // Created, and listed (the selection follows the list).
     t.wait_for("the demo function", long, |s| {
-        s.contains("created demo") && s.contains("1 Functions")
+        s.contains("created demo") && s.contains("1 Functions  (1)")
     });
 
     // Upload 20 files through the prompt.

@@ -17,8 +17,8 @@ use super::{pane, units};
 
 const COLUMNS: [Column; 11] = [
     Column::fixed(" ", 1, 0),
-    Column::fill("NAME", 2, 12, 0),
-    Column::fill("IMAGE", 3, 12, 4),
+    Column::fill("NAME", 3, 12, 0),
+    Column::fill("IMAGE", 2, 12, 4),
     Column::fixed("MEMORY", 7, 3),
     Column::fixed("TIMEOUT", 7, 6),
     Column::fixed("WARM", 4, 2),

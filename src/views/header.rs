@@ -47,7 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         )));
     }
 
-    let mut right = Vec::new();
+    let mut right = vec![Span::raw(" ")];
     if !state.busy.is_empty() {
         right.push(Span::styled(
             format!("⟳ {}", state.busy.join(", ")),
@@ -55,19 +55,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         ));
     }
     if let Some(batch) = &state.batch {
-        if !right.is_empty() {
+        if !state.busy.is_empty() {
             right.push(Span::styled(" │ ", dim));
         }
         right.extend(progress(state, batch));
     }
     right.push(Span::raw(" "));
 
+    let left = Line::from(left);
     let right = Line::from(right);
     let want = u16::try_from(right.width()).unwrap_or(u16::MAX);
-    let room = area.width.saturating_mul(2) / 3;
+    let left_width = u16::try_from(left.width()).unwrap_or(u16::MAX);
+    // The right side takes what the left leaves, and at least half.
+    let room = area
+        .width
+        .saturating_sub(left_width.saturating_add(1))
+        .max(area.width / 2);
     let [l, r] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(want.min(room))]).areas(area);
-    frame.render_widget(Line::from(left), l);
+    frame.render_widget(left, l);
     // Too long, it is cut at its end: what is under way matters more than
     // the batch's rate and eta.
     let right = if want > room {

@@ -8,6 +8,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
+use ratatui::text::Span;
 use ratatui::widgets::Cell;
 
 use crate::app::console::state::{LogSource, Pane, State};
@@ -44,6 +45,37 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
 
     let mut left = vec![pane::badge(format!("({})", units::count(len as u64)), dim)];
     left.extend(pane::filter_badge(state, Pane::Invocations));
+    // Outcomes from the summary `update` keeps (no pass over the rows).
+    let t = &state.summary.totals;
+    if t.count > 0 {
+        let done = t.count.saturating_sub(t.errors) as u64;
+        let failed = t.errors as u64;
+        let unfinished = history.len().saturating_sub(t.count) as u64;
+        let mut spans = vec![
+            Span::styled(
+                format!(" {} done", units::count(done)),
+                Style::new().fg(theme.ok),
+            ),
+            Span::styled(" · ", dim),
+            Span::styled(
+                format!("{} failed", units::count(failed)),
+                if failed > 0 {
+                    Style::new().fg(theme.error)
+                } else {
+                    dim
+                },
+            ),
+        ];
+        if unfinished > 0 {
+            spans.push(Span::styled(" · ", dim));
+            spans.push(Span::styled(
+                format!("{} running", units::count(unfinished)),
+                Style::new().fg(theme.warn),
+            ));
+        }
+        spans.push(Span::raw(" "));
+        left.extend(spans);
+    }
     let mut right = Vec::new();
     if history.evicted() > 0 {
         right.push(pane::badge(
@@ -92,20 +124,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let cursor = &state.invocations_cursor;
     let selected = cursor.selected.min(len - 1);
     let first = pane::offset(selected, cursor.offset, len, height);
+    let key_width = table::fill_width(&COLUMNS, inner.width, 2).unwrap_or(usize::MAX);
     let drawn = (first..len.min(first + height))
         .filter_map(|i| {
             let inv = match &filtered {
                 Some(rows) => rows.get(i).copied(),
                 None => history.newest(i),
             }?;
-            Some(line(state, inv, i == selected))
+            Some(line(state, inv, key_width, i == selected))
         })
         .collect();
     table::draw(frame, inner, state, &COLUMNS, drawn);
 }
 
 /// The cells of one invocation and the row's style.
-fn line(state: &State, inv: &Invocation, selected: bool) -> (Vec<Cell<'static>>, Style) {
+fn line(
+    state: &State,
+    inv: &Invocation,
+    key_width: usize,
+    selected: bool,
+) -> (Vec<Cell<'static>>, Style) {
     let theme = &state.settings.theme;
     let st = inv.state();
     let st_style = match st {
@@ -134,7 +172,11 @@ fn line(state: &State, inv: &Invocation, selected: bool) -> (Vec<Cell<'static>>,
     let cells = vec![
         Cell::from(st_text).style(st_style),
         Cell::from(units::short(&inv.request_id, 8).to_owned()),
-        Cell::from(inv.input_key.clone().unwrap_or_else(|| "-".to_owned())),
+        Cell::from(
+            inv.input_key
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), |k| table::tail_fit(k, key_width)),
+        ),
         Cell::from(inv.started_ms.map_or_else(|| "-".to_owned(), units::clock)),
         Cell::from(units::millis_or_dash(inv.duration_ms)),
         match inv.init_ms {
@@ -183,6 +225,24 @@ mod tests {
         assert_eq!(
             style_at(&b, "log group not found").fg,
             Some(s.settings.theme.error)
+        );
+        // Rows held: they stay, and the title says how old they are.
+        testing::invocation(
+            &mut s,
+            "r1",
+            "in/a.txt",
+            NOW - 9_000,
+            5.0,
+            false,
+            "succeeded",
+        );
+        s.now_ms = NOW + 60_000;
+        let b = draw_at(&s, 120, 8);
+        assert!(has(&b, "in/a.txt"), "{}", testing::text(&b));
+        assert!(
+            has(&b, "stale 1m — log group not found"),
+            "{}",
+            testing::text(&b)
         );
     }
 
@@ -238,7 +298,7 @@ mod tests {
             style_at(&b, "r1-aaaaa").bg,
             Some(s.settings.theme.selected_bg)
         );
-        assert!(has(&b, "(3)"));
+        assert!(has(&b, "(3)  1 done · 1 failed · 1 running"), "{text}");
     }
 
     #[test]

@@ -115,7 +115,13 @@ pub fn arrange(body: Rect, focus: Pane, expanded: bool) -> Vec<(Pane, Rect)> {
             .iter()
             .map(|i| {
                 let b = &bands[*i];
-                let bonus = if holds_focus(b) { b.weight } else { 0 };
+                // Side by side every pane shows: a stable layout reads
+                // better than one that jumps with the focus.
+                let bonus = if narrow && holds_focus(b) {
+                    b.weight
+                } else {
+                    0
+                };
                 (min_of(b), b.weight + bonus)
             })
             .collect::<Vec<_>>(),

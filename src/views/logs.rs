@@ -166,11 +166,10 @@ fn window(state: &State, lines: Lines, filter: Option<&str>, area: Rect) -> Vec<
     }
     let logs = &state.logs;
     let keep = |e: &LogEntry| filter.is_none_or(|f| e.message.contains(f));
-    let matching_back = (0..lines.len())
+    let mut back = (0..lines.len())
         .rev()
         .filter_map(|i| lines.get(i))
         .filter(|e| keep(e));
-    let mut back = matching_back;
     let skip = if logs.follow { 0 } else { logs.scroll };
     let mut from_top = false;
     for _ in 0..skip {

@@ -209,4 +209,76 @@ mod tests {
             testing::text(&b)
         );
     }
+
+    #[test]
+    fn every_size_mode_and_focus_draws_without_panicking() {
+        use crate::app::console::state::{
+            Confirm, ConfirmKind, Form, FormField, LineEdit, Prompt, PromptKind,
+        };
+        let mut s = testing::with_functions(&["demo", "other"]);
+        testing::invocation(
+            &mut s,
+            "r1",
+            "in/a.txt",
+            NOW - 5_000,
+            40.0,
+            true,
+            "succeeded",
+        );
+        s.logs.lines.push(crate::app::console::state::LogEntry {
+            timestamp: NOW,
+            stream: "s".into(),
+            message: "a line\twith a tab and é wide 字 chars".into(),
+        });
+        s.logs.wrap = true;
+        s.logs.filter = Some("字".into());
+        let modes = [
+            Mode::Normal,
+            Mode::Help,
+            Mode::Command(LineEdit::with("q")),
+            Mode::Filter(LineEdit::with("字")),
+            Mode::Prompt(Prompt {
+                kind: PromptKind::InitFile,
+                edit: LineEdit::with("x"),
+                error: Some("no".into()),
+                completions: vec!["a".into()],
+            }),
+            Mode::Confirm(Confirm {
+                kind: ConfirmKind::Delete(vec!["demo".into()]),
+            }),
+            Mode::Form(Form {
+                fields: vec![FormField {
+                    label: "name",
+                    hint: "h",
+                    edit: LineEdit::with("n"),
+                    error: Some("e".into()),
+                }],
+                focus: 0,
+                error: None,
+            }),
+        ];
+        let sizes = [
+            (1, 1),
+            (59, 16),
+            (60, 15),
+            (60, 16),
+            (61, 17),
+            (139, 40),
+            (140, 18),
+            (220, 70),
+        ];
+        for (w, h) in sizes {
+            for mode in &modes {
+                for pane in Pane::ALL {
+                    for expanded in [false, true] {
+                        s.mode = mode.clone();
+                        s.focus = pane;
+                        s.expanded = expanded;
+                        let b = whole(&s, w, h);
+                        assert_eq!(b.area.width, w);
+                    }
+                }
+            }
+        }
+    }
 }

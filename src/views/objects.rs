@@ -154,6 +154,7 @@ fn side(frame: &mut Frame, area: Rect, state: &State, function: &FunctionRow, wh
     let height = table::body_rows(body);
     let selected = cursor.selected.min(rows.len() - 1);
     let first = pane::offset(selected, cursor.offset, rows.len(), height);
+    let key_width = table::fill_width(&COLUMNS, body.width, 1).unwrap_or(usize::MAX);
     let prefixes: Vec<&str> = match which {
         Side::Input => function.input.iter().map(|i| i.prefix.as_str()).collect(),
         Side::Output => function.outputs.iter().map(|(_, p)| p.as_str()).collect(),
@@ -163,7 +164,11 @@ fn side(frame: &mut Frame, area: Rect, state: &State, function: &FunctionRow, wh
         .enumerate()
         .skip(first)
         .take(height)
-        .map(|(i, o)| line(state, o, which, &prefixes, active && i == selected))
+        .map(|(i, o)| {
+            let key = relative(&o.key, &prefixes);
+            let key = table::tail_fit(key, key_width);
+            line(state, o, which, key, active && i == selected)
+        })
         .collect();
     table::draw(frame, body, state, &COLUMNS, drawn);
 }
@@ -184,7 +189,7 @@ fn line(
     state: &State,
     o: &ObjectRow,
     which: Side,
-    prefixes: &[&str],
+    key: String,
     selected: bool,
 ) -> (Vec<Cell<'static>>, Style) {
     let theme = &state.settings.theme;
@@ -205,7 +210,7 @@ fn line(
         .map_or_else(|| "-".to_owned(), |m| units::age(state.now_ms, m));
     let cells = vec![
         Cell::from(if marked { "●" } else { " " }),
-        Cell::from(relative(&o.key, prefixes).to_owned()),
+        Cell::from(key),
         Cell::from(units::bytes(o.size)),
         Cell::from(age).style(Style::new().fg(theme.dim)),
         Cell::from(st).style(st_style),
@@ -266,6 +271,7 @@ mod tests {
                 testing::object("demo/in/a.txt", 1229, NOW - 180_000),
                 testing::object("demo/in/b.txt", 10, NOW - 5_000),
                 testing::object("demo/in/c.txt", 10, NOW - 90_000_000),
+                testing::object("demo/in/d.txt", 10, NOW - 7_200_000),
             ]),
             NOW,
         );
@@ -313,10 +319,24 @@ mod tests {
         assert_eq!(style_at(&b, "b.txt").fg, Some(s.settings.theme.mark));
         let c = line_with(&b, "c.txt").unwrap_or_default();
         assert!(c.contains("failed") && c.contains("1d"), "{c:?}");
+        // d.txt is older than the tail's window and no invocation took it.
+        let d = line_with(&b, "d.txt").unwrap_or_default();
+        assert!(d.trim_end_matches([' ', '│']).ends_with(" -"), "{d:?}");
         let out = line_with(&b, "a.txt.out").unwrap_or_default();
         assert!(out.contains("4.0 KB"), "{out:?}");
-        assert!(has(&b, "Inputs (3) 1 marked"));
+        assert!(has(&b, "Inputs (4) 1 marked"));
         assert!(has(&b, "Outputs (1)"));
+    }
+
+    #[test]
+    fn long_keys_keep_their_file_name() {
+        let mut s = testing::with_functions(&["demo"]);
+        let key = "demo/in/a/very/long/folder/name/that/goes/on/and/on/file-01.txt";
+        s.inputs
+            .receive(Ok(vec![testing::object(key, 1, NOW)]), NOW);
+        let b = draw_at(&s);
+        let row = line_with(&b, "file-01.txt").unwrap_or_default();
+        assert!(row.contains("…") && !row.contains("a/very"), "{row:?}");
     }
 
     #[test]

@@ -69,6 +69,41 @@ pub fn fit(columns: &[Column], width: u16) -> Vec<usize> {
     keep
 }
 
+/// Cells the `Fill` column `index` gets in `width` (for a table with one
+/// `Fill` column), or `None` when it is dropped: what a pane needs to cut
+/// a long key from the left, keeping its informative end.
+pub fn fill_width(columns: &[Column], width: u16, index: usize) -> Option<usize> {
+    let keep = fit(columns, width);
+    if !keep.contains(&index) {
+        return None;
+    }
+    let fixed: u32 = keep
+        .iter()
+        .filter(|i| **i != index)
+        .map(|i| match columns[*i].width {
+            Constraint::Length(n) => u32::from(n),
+            _ => u32::from(columns[*i].min),
+        })
+        .sum();
+    let gaps = keep.len().saturating_sub(1) as u32;
+    Some(u32::from(width).saturating_sub(fixed + gaps) as usize)
+}
+
+/// `text` cut to `width` chars from the left (`…/b/file.txt`), so that
+/// the end of a key, its file name, stays readable.
+pub fn tail_fit(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::from("…");
+    out.extend(text.chars().skip(n - (width - 1)));
+    out
+}
+
 /// Draws a table of `columns` in `area`: the header, then `rows` (only
 /// the rows on screen: cells in column order, and the row's style).
 pub fn draw(
@@ -116,5 +151,15 @@ mod tests {
         // 10 + 6 + 8 + 3 gaps = 27: P95 goes, P50 stays.
         assert_eq!(fit(&cols, 30), vec![0, 1, 3]);
         assert_eq!(fit(&cols, 5), vec![0]);
+        // 30 cells: NAME gets what MEM and P50 and two gaps leave.
+        assert_eq!(fill_width(&cols, 30, 0), Some(14));
+        assert_eq!(fill_width(&cols, 30, 2), None);
+    }
+
+    #[test]
+    fn long_keys_keep_their_end() {
+        assert_eq!(tail_fit("in/a.txt", 10), "in/a.txt");
+        assert_eq!(tail_fit("demo-in/batch/doc-01.txt", 12), "…/doc-01.txt");
+        assert_eq!(tail_fit("abc", 0), "");
     }
 }

@@ -525,10 +525,12 @@ impl App {
     fn need_function(&mut self) -> Option<super::state::FunctionRow> {
         let f = self.state.function().cloned();
         if f.is_none() {
-            self.state.say(
-                "no function selected: pick one in pane 1, or press n to create one",
-                true,
-            );
+            let text = match &self.state.selected_function {
+                // Just deployed: the next list brings it.
+                Some(name) => format!("{name} is not listed yet: try again in a moment"),
+                None => "no function selected: pick one in pane 1, or press n to create one".into(),
+            };
+            self.state.say(text, true);
         }
         f
     }

@@ -52,6 +52,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
     let width = area.width.saturating_sub(4).clamp(20, 72);
     let text_width = usize::from(width.saturating_sub(2)).max(1);
     let rows = (line.width().div_ceil(text_width)).max(1) as u16;
+    // Wrapping by words can take a row more than the division says.
+    let rows = if rows > 1 { rows + 1 } else { rows };
     let rect = super::centred(area, width, rows + 2);
     let title = match confirm.kind {
         ConfirmKind::Demo => "Welcome to scar-tui",
@@ -98,5 +100,10 @@ mod tests {
             inputs: None,
         });
         assert!(has(&b, "Run demo over every input object? y/n"));
+        let b = shown(ConfirmKind::Demo);
+        let text = testing::text(&b);
+        assert!(has(&b, "Welcome to scar-tui"), "{text}");
+        assert!(has(&b, "Create the demo function"), "{text}");
+        assert!(has(&b, "files? y/n"), "{text}");
     }
 }
