@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use crate::app::console::state::Pane;
 
 /// From this width on, panes sit two by two.
-pub const WIDE_COLUMNS: u16 = 140;
+pub const WIDE_COLUMNS: u16 = 120;
 
 /// One row of panes: the panes with their width shares, the least height
 /// that still shows a few rows, the weight it grows with, and its rank
