@@ -7,7 +7,8 @@
 //! - idle: the same state redrawn (ages tick);
 //! - live tail: 200 new lines and 20 new invocations between frames, so
 //!   the logs and invocations panes change every frame;
-//! - logs filter: a filter matching 1 line in 100, highlighted;
+//! - logs filter: a filter matching 1 line in 100, highlighted; and one
+//!   matching nothing (the whole ring of 100,000 lines is scanned);
 //! - expanded logs and expanded invocations;
 //! - every pane focused in turn.
 //!
@@ -228,6 +229,13 @@ fn main() {
         v.push(draw(&app));
     }
     record("logs filter, 1 line in 100 matches", v);
+    // The worst case: nothing matches, so the view walks the whole ring.
+    app.state.logs.filter = Some("no line holds this".into());
+    let mut v = Vec::new();
+    for _ in 0..frames {
+        v.push(draw(&app));
+    }
+    record("logs filter, no match (whole ring scanned)", v);
     app.state.logs.filter = None;
 
     for (pane, name) in [
