@@ -195,21 +195,38 @@ fn cpu_seconds() -> (f64, f64) {
 }
 
 fn median(v: &mut [f64]) -> f64 {
+    percentile(v, 0.5)
+}
+
+/// One file's invocation, from its log lines (ms timestamps).
+#[derive(Default)]
+struct Trace {
+    stream: String,
+    start: Option<i64>,
+    report: Option<i64>,
+    duration: f64,
+    /// The supervisor's metrics line: when it was printed (after the
+    /// upload, just before the answer), ScriptMs and UploadMs.
+    metrics: Option<(i64, f64, f64)>,
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Medians over a function's invocations, from its log group: REPORT
-/// duration, the supervisor's ScriptMs and UploadMs, and the idle gap of an
-/// environment between one invocation's REPORT and its next START.
+/// Where the cloud's time went, from the function's log group, over the
+/// invocations that processed a file (not the preheat pings): Lambda's
+/// duration (median, 90th percentile, mean), the supervisor's script and
+/// upload times, the time from its answer to the REPORT line, and how long
+/// an environment sat between one REPORT and its next START.
 async fn breakdown(cloud: &Cloud, function: &str) {
     let client = logs(cloud.get(), None);
     let mut token = None;
-    let (mut durations, mut scripts, mut uploads) = (Vec::new(), Vec::new(), Vec::new());
-    let mut by_stream: HashMap<String, Vec<(i64, bool)>> = HashMap::new();
+    let mut traces: HashMap<String, Trace> = HashMap::new();
     loop {
         let page = client
             .filter_log_events()
@@ -222,23 +239,33 @@ async fn breakdown(cloud: &Cloud, function: &str) {
             let msg = e.message().unwrap_or_default();
             let ts = e.timestamp().unwrap_or(0);
             let stream = e.log_stream_name().unwrap_or_default().to_owned();
+            let id_of = |rest: &str| {
+                rest.split(['\t', ' '])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            };
             if let Some(rest) = msg.strip_prefix("REPORT RequestId: ") {
-                if let Some(d) = rest
+                let t = traces.entry(id_of(rest)).or_default();
+                t.report = Some(ts);
+                t.stream = stream;
+                t.duration = rest
                     .split('\t')
                     .find_map(|f| f.strip_prefix("Duration: "))
                     .and_then(|v| v.trim_end_matches(" ms").parse::<f64>().ok())
-                {
-                    durations.push(d);
-                }
-                by_stream.entry(stream).or_default().push((ts, false));
-            } else if msg.starts_with("START RequestId: ") {
-                by_stream.entry(stream).or_default().push((ts, true));
+                    .unwrap_or(0.0);
+            } else if let Some(rest) = msg.strip_prefix("START RequestId: ") {
+                traces.entry(id_of(rest)).or_default().start = Some(ts);
             } else if let Ok(v) = serde_json::from_str::<Value>(msg)
                 && v.get("_aws").is_some()
                 && v["InputKey"].as_str().is_some_and(|k| !k.is_empty())
             {
-                scripts.push(v["ScriptMs"].as_f64().unwrap_or(0.0));
-                uploads.push(v["UploadMs"].as_f64().unwrap_or(0.0));
+                let id = v["RequestId"].as_str().unwrap_or_default().to_owned();
+                traces.entry(id).or_default().metrics = Some((
+                    ts,
+                    v["ScriptMs"].as_f64().unwrap_or(0.0),
+                    v["UploadMs"].as_f64().unwrap_or(0.0),
+                ));
             }
         }
         token = page.next_token().map(str::to_owned);
@@ -246,31 +273,35 @@ async fn breakdown(cloud: &Cloud, function: &str) {
             break;
         }
     }
-    let mut gaps = Vec::new();
-    let first = by_stream.values().flatten().map(|m| m.0).min().unwrap_or(0);
-    let last = by_stream.values().flatten().map(|m| m.0).max().unwrap_or(0);
-    let busy: f64 = durations.iter().sum();
-    for marks in by_stream.values_mut() {
-        marks.sort();
-        for w in marks.windows(2) {
-            if let [(end, false), (start, true)] = w {
-                gaps.push((start - end) as f64);
-            }
+    let files: Vec<&Trace> = traces.values().filter(|t| t.metrics.is_some()).collect();
+    let mut durations: Vec<f64> = files.iter().map(|t| t.duration).collect();
+    let mean = durations.iter().sum::<f64>() / durations.len().max(1) as f64;
+    let mut scripts: Vec<f64> = files.iter().filter_map(|t| Some(t.metrics?.1)).collect();
+    let mut uploads: Vec<f64> = files.iter().filter_map(|t| Some(t.metrics?.2)).collect();
+    let mut tails: Vec<f64> = files
+        .iter()
+        .filter_map(|t| Some((t.report? - t.metrics?.0) as f64))
+        .collect();
+    let mut by_stream: HashMap<&str, Vec<(i64, i64)>> = HashMap::new();
+    for t in &files {
+        if let (Some(s), Some(r)) = (t.start, t.report) {
+            by_stream.entry(t.stream.as_str()).or_default().push((s, r));
         }
     }
+    let mut gaps = Vec::new();
+    for runs in by_stream.values_mut() {
+        runs.sort();
+        gaps.extend(runs.windows(2).map(|w| (w[1].0 - w[0].1) as f64));
+    }
     println!(
-        "cloud medians: invocation {:.1} ms (script {:.0} ms, upload {:.0} ms), environment idle between invocations {:.0} ms; {} environments",
+        "cloud, per file: invocation {:.1} ms median, {:.1} ms p90, {mean:.1} ms mean (script {:.0} ms, upload {:.0} ms, answer to REPORT {:.0} ms); environment idle between files {:.0} ms median; {} environments",
         median(&mut durations),
+        percentile(&mut durations, 0.9),
         median(&mut scripts),
         median(&mut uploads),
+        median(&mut tails),
         median(&mut gaps),
         by_stream.len()
-    );
-    println!(
-        "first START to last REPORT {} ms; invocations busy {:.0} ms in all ({:.0} ms per environment)",
-        last - first,
-        busy,
-        busy / by_stream.len().max(1) as f64
     );
 }
 

@@ -92,6 +92,36 @@ pub fn spread_subdirectories(dir: &Path) {
     }
 }
 
+/// Makes the folder `path` (and its parents) unless it exists; its last
+/// component is made under a unique name, then renamed into place.
+///
+/// Why: ext4 places a folder made in a [`spread_subdirectories`] folder by
+/// a hash of its name, so every local cloud's `s3/buckets` would land in
+/// the same block group, and pay for the files the others removed.
+pub(crate) fn create_dir_placed_at_random(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return std::fs::create_dir_all(path);
+    };
+    std::fs::create_dir_all(parent)?;
+    let tmp = parent.join(format!(
+        ".{}.{}",
+        name.to_string_lossy(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir(&tmp)?;
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_dir(&tmp);
+        // Made meanwhile by someone else: as good.
+        if !path.is_dir() {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 impl LocalError {
     /// An I/O failure at `path`.
     pub fn io(path: &Path, source: std::io::Error) -> LocalError {

@@ -88,8 +88,10 @@ pub struct Ran {
     pub max_memory_mb: u64,
     /// False when the environment must be discarded.
     pub healthy: bool,
-    /// The invocation's log lines, for `X-Amz-Log-Type: Tail`.
-    pub log_tail: String,
+    /// The invocation's log lines (for `X-Amz-Log-Type: Tail`), once they
+    /// are in its log stream. The environment can take its next invocation
+    /// meanwhile: that one's lines queue behind these.
+    pub logged: oneshot::Receiver<String>,
 }
 
 fn now_ms() -> i64 {
@@ -333,9 +335,8 @@ impl Environment {
         {
             report.push_str("\tStatus: timeout");
         }
-        let (tail_tx, tail_rx) = oneshot::channel();
+        let (tail_tx, logged) = oneshot::channel();
         self.own_line(report, Capture::End(tail_tx));
-        let log_tail = tail_rx.await.unwrap_or_default();
         self.invocations.fetch_add(1, Ordering::Relaxed);
         *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
         Ran {
@@ -344,7 +345,7 @@ impl Environment {
             init_ms,
             max_memory_mb,
             healthy,
-            log_tail,
+            logged,
         }
     }
 }
@@ -400,16 +401,14 @@ fn signal_tree(pid: i32, sig: libc::c_int) {
     }
 }
 
-/// Resident bytes of a process (VmRSS), 0 if gone.
+/// Resident bytes of a process (statm's second field, VmRSS), 0 if gone.
 fn rss_bytes(pid: i32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64;
+    std::fs::read_to_string(format!("/proc/{pid}/statm"))
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024)
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map(|pages| pages * page)
         .unwrap_or(0)
 }
 
@@ -442,6 +441,9 @@ impl MemorySampler {
         let p = peak.clone();
         let task = tokio::spawn(async move {
             loop {
+                // Not at once: when the invocation starts, the tree is the
+                // bootstrap alone, whose peak `stop` reads anyway (VmHWM).
+                tokio::time::sleep(MEMORY_SAMPLE).await;
                 // /proc reads are served from memory: no need for a
                 // blocking thread (and the hop to it per sample).
                 let total: u64 = process_tree(pid).into_iter().map(rss_bytes).sum();
@@ -451,7 +453,6 @@ impl MemorySampler {
                     let _ = over_tx.send(true);
                     return;
                 }
-                tokio::time::sleep(MEMORY_SAMPLE).await;
             }
         });
         MemorySampler {

@@ -636,7 +636,7 @@ impl Lambda {
             outcome,
             duration_ms,
             healthy,
-            log_tail,
+            logged,
             ..
         } = env
             .invoke(
@@ -649,6 +649,9 @@ impl Lambda {
             .await;
         let _ = was_cold;
         self.release(name, Some(env), false, healthy);
+        // Answered once the invocation's lines are in its log stream, as
+        // callers expect (a test reading the logs, the console's tail).
+        let log_tail = logged.await.unwrap_or_default();
         // One write for the invocation's metrics; concurrency as it was
         // when the invocation started.
         let ended_ms = now_ms() as i64;

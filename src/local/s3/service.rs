@@ -67,7 +67,7 @@ impl LocalS3 {
         sink: Arc<dyn ObjectCreatedSink>,
     ) -> Result<LocalS3, LocalError> {
         let root = dir.join("buckets");
-        std::fs::create_dir_all(&root).map_err(|e| LocalError::io(&root, e))?;
+        crate::local::create_dir_placed_at_random(&root).map_err(|e| LocalError::io(&root, e))?;
         // s3s-fs canonicalises its root; the layout must resolve paths the same way.
         let root = root.canonicalize().map_err(|e| LocalError::io(&root, e))?;
         let fs = s3s_fs::FileSystem::new(&root).map_err(|e| LocalError::Corrupt {
