@@ -37,6 +37,11 @@ impl Layout {
         Layout { root }
     }
 
+    /// The s3s-fs root.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The folder of `bucket`.
     pub(crate) fn bucket_path(&self, bucket: &str) -> PathBuf {
         self.root.join(bucket)

@@ -12,7 +12,8 @@
 //! `notification_api` validates put configurations and answers gets;
 //! `notifications` matches events to configurations; `notification_store`
 //! keeps them on disk; `event` builds the S3 event records; `layout`
-//! knows s3s-fs's files.
+//! knows s3s-fs's files; `small_objects` puts and gets small objects in
+//! that layout in one blocking call instead of s3s-fs's dozen.
 
 mod event;
 mod layout;
@@ -20,6 +21,7 @@ mod notification_api;
 mod notification_store;
 mod notifications;
 mod service;
+mod small_objects;
 
 use std::path::Path;
 use std::sync::Arc;

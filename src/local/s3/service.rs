@@ -20,6 +20,7 @@ use super::event::{CreatedBy, ObjectCreated, RequestIds, Sequencer, encode_key};
 use super::layout::{Layout, check_key};
 use super::notification_api;
 use super::notification_store::NotificationStore;
+use super::small_objects;
 use crate::local::LocalError;
 
 /// The MD5 of zero bytes: the ETag S3 gives an empty object (s3s-fs gives
@@ -94,7 +95,8 @@ impl LocalS3 {
     }
 
     /// After an object was created: sets the request ids on the response and
-    /// hands one event per matching configuration to the sink.
+    /// hands one event per matching configuration to the sink. `size` is
+    /// the object's, when the caller knows it.
     async fn object_created(
         &self,
         headers: &mut HeaderMap,
@@ -102,6 +104,7 @@ impl LocalS3 {
         bucket: &str,
         key: &str,
         etag: Option<&ETag>,
+        size: Option<u64>,
     ) {
         let ids = RequestIds::generate();
         ids.insert_into(headers);
@@ -112,9 +115,12 @@ impl LocalS3 {
         if targets.is_empty() {
             return;
         }
-        let size = match tokio::fs::metadata(self.layout.object_path(bucket, key)).await {
-            Ok(m) if m.is_file() => m.len(),
-            _ => 0,
+        let size = match size {
+            Some(n) => n,
+            None => match tokio::fs::metadata(self.layout.object_path(bucket, key)).await {
+                Ok(m) if m.is_file() => m.len(),
+                _ => 0,
+            },
         };
         let sequencer = self.sequencer.next();
         let created = ObjectCreated {
@@ -241,6 +247,11 @@ impl S3 for LocalS3 {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         check_key(&req.input.key)?;
+        if small_objects::takes_get(&req.input)
+            && let Some(resp) = small_objects::get(&self.layout, &req.input).await?
+        {
+            return Ok(resp);
+        }
         self.require_bucket(&req.input.bucket).await?;
         self.fs.get_object(req).await
     }
@@ -259,9 +270,14 @@ impl S3 for LocalS3 {
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         check_key(&key)?;
-        // s3s-fs would create the bucket's folder, and so the bucket.
-        self.require_bucket(&bucket).await?;
-        let mut resp = self.fs.put_object(req).await?;
+        let (mut resp, size) = if small_objects::takes_put(&req.input) {
+            let (resp, size) = small_objects::put(&self.layout, req).await?;
+            (resp, Some(size))
+        } else {
+            // s3s-fs would create the bucket's folder, and so the bucket.
+            self.require_bucket(&bucket).await?;
+            (self.fs.put_object(req).await?, None)
+        };
         let etag = resp.output.e_tag.clone();
         self.object_created(
             &mut resp.headers,
@@ -269,6 +285,7 @@ impl S3 for LocalS3 {
             &bucket,
             &key,
             etag.as_ref(),
+            size,
         )
         .await;
         Ok(resp)
@@ -294,6 +311,7 @@ impl S3 for LocalS3 {
             &bucket,
             &key,
             etag.as_ref(),
+            None,
         )
         .await;
         Ok(resp)
@@ -385,6 +403,7 @@ impl S3 for LocalS3 {
             &bucket,
             &key,
             etag.as_ref(),
+            None,
         )
         .await;
         Ok(resp)
