@@ -11,6 +11,7 @@
 pub mod cache;
 pub mod config;
 pub mod container;
+mod decode;
 pub mod event;
 pub mod image;
 pub mod invocation;

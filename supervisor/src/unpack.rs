@@ -2,9 +2,10 @@
 //!
 //! A layer arrives as a byte stream (gzip, zstd or plain tar, recognised by
 //! its magic bytes rather than trusted from a media type). It is hashed while
-//! it is read, decompressed and applied entry by entry: nothing compressed is
-//! ever kept on disk, which was SCAR's most common failure (compressed plus
-//! unpacked image not fitting in Lambda's `/tmp`).
+//! it is read and decompressed (on a second thread, see `decode.rs`), and
+//! applied entry by entry: nothing compressed is ever kept on disk, which
+//! was SCAR's most common failure (compressed plus unpacked image not
+//! fitting in Lambda's `/tmp`).
 //!
 //! Safety rules, applied to every entry (the same ones Docker's own applier
 //! enforces, plus a few it leaves to its chroot):
@@ -23,15 +24,21 @@
 use std::collections::{HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt, symlink};
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use crate::decode;
+
 /// Most symlinks followed while resolving one path, as the kernel's limit.
 const MAX_SYMLINKS: usize = 40;
+
+/// File contents go through this much at a time: one write per 64 KiB is
+/// already cheap next to the file's creation, and the buffer is resident.
+const COPY_BUFFER: usize = 64 * 1024;
 
 /// Why a layer could not be applied.
 #[derive(Debug, thiserror::Error)]
@@ -123,17 +130,29 @@ pub struct Expected {
     pub diff_id: Option<String>,
 }
 
-/// A source that reports how long its reader waited for data, so that
-/// network time and unpack time can be told apart in the metrics.
-pub trait TimedRead: Read {
+/// Makes a source's blocked `read` return soon (see [`TimedRead::interrupter`]).
+pub type Interrupt = Box<dyn FnOnce() + Send>;
+
+/// A layer source. It is read on the decoding thread (hence `Send`), and
+/// reports how long its reader waited for data, so that network time and
+/// unpack time can be told apart in the metrics.
+pub trait TimedRead: Read + Send {
     /// Total time spent blocked waiting for data so far.
     fn waited(&self) -> Duration {
         Duration::ZERO
     }
+
+    /// What to call when the unpacker gives up on the layer (a refused
+    /// entry) while the decoder may be blocked reading: a network source
+    /// stops its download. Sources whose reads never block for long (files,
+    /// memory) need none.
+    fn interrupter(&self) -> Option<Interrupt> {
+        None
+    }
 }
 
 impl TimedRead for fs::File {}
-impl<R: Read> TimedRead for io::Take<R> {}
+impl<R: Read + Send> TimedRead for io::Take<R> {}
 impl TimedRead for &[u8] {}
 
 /// Applies layers in order onto one root filesystem.
@@ -160,6 +179,9 @@ impl Unpacker {
     }
 
     /// Applies one layer read from `source`; `layer` names it in errors.
+    ///
+    /// The stream is read, hashed and decompressed on a second thread
+    /// (`decode.rs`) while this one creates the files.
     pub fn apply_layer<R: TimedRead>(
         &mut self,
         source: R,
@@ -167,52 +189,62 @@ impl Unpacker {
         expected: &Expected,
     ) -> Result<LayerStats, UnpackError> {
         let started = Instant::now();
-        let mut blob = HashingReader::new(source);
         let mut stats = LayerStats::default();
-        {
-            let mut peek = BufReader::with_capacity(256 * 1024, &mut blob);
-            let magic = peek.fill_buf().map_err(|e| corrupt(layer, e))?;
-            let decoded: Box<dyn Read + '_> = if magic.starts_with(&[0x1f, 0x8b]) {
-                Box::new(flate2::bufread::MultiGzDecoder::new(peek))
-            } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-                Box::new(
-                    zstd::stream::read::Decoder::with_buffer(peek)
-                        .map_err(|e| corrupt(layer, e))?,
-                )
-            } else {
-                Box::new(peek)
-            };
-            let mut tar_stream = HashingReader::new(decoded);
-            self.apply_tar(&mut tar_stream, layer, &mut stats)?;
-            // Hash what follows the end-of-archive blocks too: the digest
-            // covers every byte of the blob.
-            io::copy(&mut tar_stream, &mut io::sink()).map_err(|e| corrupt(layer, e))?;
-            if let Some(want) = &expected.diff_id {
-                let got = tar_stream.digest();
-                if !digest_eq(want, &got) {
-                    return Err(UnpackError::Digest {
-                        layer: layer.to_owned(),
-                        what: "diff_id",
-                        expected: want.clone(),
-                        actual: got,
-                    });
+        let interrupt = source.interrupter();
+        let (sender, mut reader) = decode::pipe();
+        let (hash_blob, hash_tar) = (expected.blob.is_some(), expected.diff_id.is_some());
+        let decoded = std::thread::scope(|s| {
+            let decoder = std::thread::Builder::new()
+                .name("scar-decode".into())
+                .spawn_scoped(s, move || decode::run(source, hash_blob, hash_tar, sender))
+                .map_err(|e| io_err(layer, &self.root, e))?;
+            let applied = self
+                .apply_tar(&mut reader, layer, &mut stats)
+                .and_then(|()| reader.drain().map_err(|e| corrupt(layer, e)));
+            let upstream_failed = reader.upstream_failed();
+            if applied.is_err()
+                && let Some(interrupt) = interrupt
+            {
+                // The decoder may be blocked on the network: wake it so the
+                // failure is reported now rather than at the read timeout.
+                interrupt();
+            }
+            // Hanging up stops the decoder at its next chunk.
+            drop(reader);
+            let decoded = decoder
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the decoding thread panicked")));
+            match applied {
+                // The unpacker's own refusal or write failure.
+                Err(e) if !upstream_failed => Err(e),
+                // Otherwise a failure is the decoder's: its own error says
+                // more than the copy the unpacker read.
+                applied => {
+                    let decoded = decoded.map_err(|e| corrupt(layer, e))?.ok_or_else(|| {
+                        corrupt(layer, io::Error::other("the decoder stopped early"))
+                    })?;
+                    applied.map(|()| decoded)
                 }
             }
-        }
-        io::copy(&mut blob, &mut io::sink()).map_err(|e| corrupt(layer, e))?;
-        stats.compressed_bytes = blob.count;
-        stats.waited = blob.inner.waited();
-        if let Some(want) = &expected.blob {
-            let got = blob.digest();
-            if !digest_eq(want, &got) {
+        })?;
+        let checks = [
+            ("diff_id", &expected.diff_id, decoded.tar_digest),
+            ("blob", &expected.blob, decoded.blob_digest),
+        ];
+        for (what, want, got) in checks {
+            if let (Some(want), Some(got)) = (want, got)
+                && !digest_eq(want, &got)
+            {
                 return Err(UnpackError::Digest {
                     layer: layer.to_owned(),
-                    what: "blob",
+                    what,
                     expected: want.clone(),
                     actual: got,
                 });
             }
         }
+        stats.compressed_bytes = decoded.compressed_bytes;
+        stats.waited = decoded.waited;
         stats.elapsed = started.elapsed();
         Ok(stats)
     }
@@ -241,9 +273,11 @@ impl Unpacker {
         stats: &mut LayerStats,
     ) -> Result<(), UnpackError> {
         let mut archive = tar::Archive::new(stream);
-        // Host paths this layer wrote: whiteouts and opaque markers only
-        // remove what lower layers made.
-        let mut written: HashSet<PathBuf> = HashSet::new();
+        // What this layer wrote: whiteouts and opaque markers only remove
+        // what lower layers made.
+        let mut written = Written::new(&self.root);
+        // One copy buffer for every file of the layer.
+        let mut buf = vec![0u8; COPY_BUFFER];
         let entries = archive.entries().map_err(|e| corrupt(layer, e))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| corrupt(layer, e))?;
@@ -269,7 +303,8 @@ impl Unpacker {
                     continue; // nothing below to hide
                 };
                 if hidden == ".wh..opq" {
-                    remove_children_except(&parent, &written)
+                    written
+                        .remove_others_in(&parent)
                         .map_err(|e| io_err(layer, &parent, e))?;
                 } else {
                     let target = parent.join(hidden);
@@ -359,16 +394,17 @@ impl Unpacker {
                         .custom_flags(libc::O_NOFOLLOW)
                         .open(&dest)
                         .map_err(|e| io_err(layer, &dest, e))?;
-                    let n = copy_buffered(&mut entry, &mut file).map_err(|e| match e {
-                        CopyError::Read(e) => corrupt(layer, e),
-                        CopyError::Write(e) => io_err(layer, &dest, e),
-                    })?;
+                    let n =
+                        copy_buffered(&mut entry, &mut file, &mut buf).map_err(|e| match e {
+                            CopyError::Read(e) => corrupt(layer, e),
+                            CopyError::Write(e) => io_err(layer, &dest, e),
+                        })?;
                     stats.file_bytes += n;
                     file.set_permissions(fs::Permissions::from_mode(mode))
                         .map_err(|e| io_err(layer, &dest, e))?;
                 }
             }
-            written.insert(dest);
+            written.insert(&dest);
             stats.entries += 1;
         }
         Ok(())
@@ -529,14 +565,46 @@ fn make_tree_writable(path: &Path) {
     }
 }
 
-fn remove_children_except(dir: &Path, keep: &HashSet<PathBuf>) -> io::Result<()> {
-    for child in fs::read_dir(dir)? {
-        let path = child?.path();
-        if !keep.contains(&path) {
-            remove_any(&path)?;
+/// The paths one layer wrote, kept relative to the root: a large layer
+/// writes thousands, and the root's prefix would be most of each.
+struct Written {
+    root: PathBuf,
+    paths: HashSet<Box<Path>>,
+}
+
+impl Written {
+    fn new(root: &Path) -> Self {
+        Written {
+            root: root.to_owned(),
+            paths: HashSet::new(),
         }
     }
-    Ok(())
+
+    /// `host` is under the root: every path the unpacker resolves is.
+    fn key<'a>(&self, host: &'a Path) -> &'a Path {
+        host.strip_prefix(&self.root).unwrap_or(host)
+    }
+
+    fn insert(&mut self, host: &Path) {
+        let key = self.key(host).into();
+        self.paths.insert(key);
+    }
+
+    fn contains(&self, host: &Path) -> bool {
+        self.paths.contains(self.key(host))
+    }
+
+    /// Removes what `dir` holds that this layer did not write (an opaque
+    /// marker).
+    fn remove_others_in(&self, dir: &Path) -> io::Result<()> {
+        for child in fs::read_dir(dir)? {
+            let path = child?.path();
+            if !self.contains(&path) {
+                remove_any(&path)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn make_fifo(path: &Path, mode: u32) -> io::Result<()> {
@@ -555,11 +623,10 @@ enum CopyError {
     Write(io::Error),
 }
 
-fn copy_buffered(from: &mut dyn Read, to: &mut fs::File) -> Result<u64, CopyError> {
-    let mut buf = vec![0u8; 128 * 1024];
+fn copy_buffered(from: &mut dyn Read, to: &mut fs::File, buf: &mut [u8]) -> Result<u64, CopyError> {
     let mut total = 0u64;
     loop {
-        let n = match from.read(&mut buf) {
+        let n = match from.read(buf) {
             Ok(0) => return Ok(total),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -593,36 +660,6 @@ fn io_err(layer: &str, path: &Path, e: io::Error) -> UnpackError {
             path: path.to_owned(),
             source: e,
         }
-    }
-}
-
-/// Counts and hashes what passes through.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    count: u64,
-}
-
-impl<R: Read> HashingReader<R> {
-    fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            hasher: Sha256::new(),
-            count: 0,
-        }
-    }
-
-    fn digest(&self) -> String {
-        format!("sha256:{}", hex::encode(self.hasher.clone().finalize()))
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.count += n as u64;
-        Ok(n)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Bad input to the one-shot mode: a missing script, an image that does not
 //! exist, an unreachable registry, an unknown repository, a wrong digest, a
-//! blob whose bytes do not match its digest. Each is exit 125 with one
+//! blob whose bytes do not match its digest (in an OCI layout and in a
+//! registry's storage). Each is exit 125 with one
 //! `error:` line on stderr naming the thing, no panic, no half-written cache.
 
 use std::time::Duration;
@@ -151,5 +152,45 @@ fn blob_not_matching_its_digest_is_refused() {
         .run();
 
     assert_clear_error(&sandbox, &out, &[&digest_hex(&top.digest)[..12]]);
+    assert!(!out.stdout.contains("tampered"), "{}", out.describe());
+}
+
+#[test]
+fn registry_blob_not_matching_its_digest_is_refused() {
+    let sandbox = Sandbox::new();
+    let registry = Registry::start();
+    let layer = |text: &str| vec![Entry::file("etc/x", text, 0o644)];
+    let image = ImageSpec::busybox()
+        .with_layer(Compression::None, layer("original\n"))
+        .build();
+    image.push(&registry, "scar/repo", "v1");
+    // The registry serves what its storage holds: replace the stored blob by
+    // another of the same size, so only a digest check can tell.
+    let top = image.layers.last().expect("layer");
+    let tampered = ImageSpec::default()
+        .with_layer(Compression::None, layer("tampered\n"))
+        .build();
+    let tampered = &tampered.layers[0].blob;
+    assert_eq!(tampered.len(), top.blob.len(), "same size");
+    let hex = digest_hex(&top.digest);
+    let stored = registry
+        .storage_dir()
+        .join("docker/registry/v2/blobs/sha256")
+        .join(&hex[..2])
+        .join(hex)
+        .join("data");
+    assert!(
+        stored.is_file(),
+        "registry storage layout: {}",
+        stored.display()
+    );
+    std::fs::write(&stored, tampered).expect("overwrite the stored blob");
+    let script = sandbox.script("s.sh", "cat /etc/x\n");
+
+    let out = sandbox
+        .oneshot(&registry.tag_ref("scar/repo", "v1"), &script, "o")
+        .run();
+
+    assert_clear_error(&sandbox, &out, &[&hex[..12]]);
     assert!(!out.stdout.contains("tampered"), "{}", out.describe());
 }
