@@ -6,38 +6,43 @@
 //! - [`environment`]: one `bootstrap` process with its Runtime API
 //!   ([`runtime_api`]), TMPDIR, log stream ([`output`]), freeze/thaw and
 //!   limits;
-//! - this file: the scheduler: environments per function are reused warm,
+//! - this file: the service: functions' state, Invoke, Lambda's own
+//!   metrics and the S3 event sink;
+//! - `pool`: the scheduler: environments per function are reused warm,
 //!   created on demand up to the concurrency limit (reserved per function,
-//!   the rest of the account's shared), retired when the configuration
-//!   changes and reaped after the keep-warm period;
+//!   the rest of the account's shared), frozen while idle, retired when the
+//!   configuration changes and reaped after the keep-warm period;
 //! - [`queue`]: `Event` invocations, durable ([`journal`]), with Lambda's
 //!   two retries.
 
 pub mod environment;
+mod error;
 pub mod functions;
 pub mod journal;
 pub mod output;
+mod pool;
 pub mod queue;
 pub mod routes;
 pub mod runtime_api;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::Response;
 use tokio::sync::{Notify, watch};
 
 use super::LocalError;
 use super::keys::AccessKey;
 use super::logs::LogStore;
 use super::metrics::{Datum, MetricStore};
-use super::protocol::{self, Body, Protocol};
+use super::protocol::Body;
 use super::server::ServiceRequest;
 use environment::{Environment, Ran, Spawn};
+pub use error::ApiError;
 use functions::FunctionConfig;
+use pool::{FunctionState, Inner, Lease, reaper};
 use runtime_api::Outcome;
 
 /// What Lambda needs from the rest of the cloud.
@@ -61,147 +66,6 @@ pub struct LambdaSettings {
     pub logs: Arc<LogStore>,
     /// Where Lambda's metrics go.
     pub metrics: Arc<MetricStore>,
-}
-
-/// A Lambda API error: HTTP status, AWS error type, message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// AWS error type (`ResourceNotFoundException`...).
-    pub error_type: &'static str,
-    /// Message.
-    pub message: String,
-}
-
-impl ApiError {
-    /// InvalidParameterValueException (400).
-    pub fn invalid(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            error_type: "InvalidParameterValueException",
-            message: message.into(),
-        }
-    }
-    /// ResourceNotFoundException (404) for a function.
-    pub fn not_found(region: &str, name: &str) -> ApiError {
-        ApiError {
-            status: StatusCode::NOT_FOUND,
-            error_type: "ResourceNotFoundException",
-            message: format!(
-                "Function not found: {}",
-                functions::function_arn(region, name)
-            ),
-        }
-    }
-    /// ResourceConflictException (409).
-    pub fn conflict(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::CONFLICT,
-            error_type: "ResourceConflictException",
-            message: message.into(),
-        }
-    }
-    /// TooManyRequestsException (429).
-    pub fn throttled() -> ApiError {
-        ApiError {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            error_type: "TooManyRequestsException",
-            message: "Rate Exceeded.".into(),
-        }
-    }
-    /// RequestTooLargeException (413).
-    pub fn too_large(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            error_type: "RequestTooLargeException",
-            message: message.into(),
-        }
-    }
-    /// ServiceException (500).
-    pub fn service(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            error_type: "ServiceException",
-            message: message.into(),
-        }
-    }
-    /// The REST-JSON response.
-    pub fn response(&self) -> Response<Body> {
-        protocol::error(
-            Protocol::RestJson,
-            self.status,
-            self.error_type,
-            &self.message,
-        )
-    }
-}
-
-/// One function's environments.
-#[derive(Debug)]
-struct FunctionState {
-    config: FunctionConfig,
-    idle: Vec<Arc<Environment>>,
-    busy: u32,
-    starting: u32,
-    /// Async invocations waiting for one of its environments.
-    waiting: u32,
-}
-
-impl FunctionState {
-    fn new(config: FunctionConfig) -> FunctionState {
-        FunctionState {
-            config,
-            idle: Vec::new(),
-            busy: 0,
-            starting: 0,
-            waiting: 0,
-        }
-    }
-
-    /// Freezes idle environments beyond those a waiting invocation is
-    /// about to take.
-    fn freeze_surplus(&self) {
-        let mut keep = self.waiting as usize;
-        for e in &self.idle {
-            if keep > 0 && !e.is_frozen() {
-                keep -= 1;
-            } else {
-                e.freeze();
-            }
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    functions: HashMap<String, FunctionState>,
-}
-
-/// Uncounts an abandoned wait for an environment (see [`Lambda::acquire`]).
-struct WaitGuard<'a> {
-    lambda: &'a Lambda,
-    name: &'a str,
-    counted: bool,
-}
-
-impl Drop for WaitGuard<'_> {
-    fn drop(&mut self) {
-        if !self.counted {
-            return;
-        }
-        let mut inner = self.lambda.lock();
-        if let Some(f) = inner.functions.get_mut(self.name) {
-            f.waiting = f.waiting.saturating_sub(1);
-            f.freeze_surplus();
-        }
-    }
-}
-
-/// An environment reserved for one invocation.
-enum Lease {
-    Warm(Arc<Environment>),
-    Cold(Spawn),
 }
 
 /// How an invocation ended, for the API and the queue.
@@ -364,25 +228,6 @@ impl Lambda {
         })
     }
 
-    /// How many invocations of a function may run at once.
-    pub fn function_limit(&self, name: &str) -> u32 {
-        let inner = self.lock();
-        let unreserved = Self::unreserved_limit(&inner, self.settings.account_concurrency);
-        inner
-            .functions
-            .get(name)
-            .map_or(1, |f| f.config.reserved_concurrency.unwrap_or(unreserved))
-    }
-
-    fn unreserved_limit(inner: &Inner, account: u32) -> u32 {
-        let reserved: u32 = inner
-            .functions
-            .values()
-            .filter_map(|f| f.config.reserved_concurrency)
-            .sum();
-        account.saturating_sub(reserved).max(1)
-    }
-
     fn spawn_spec(&self, cfg: &FunctionConfig) -> Spawn {
         let s = &self.settings;
         let mut env: Vec<(String, String)> = cfg
@@ -432,135 +277,6 @@ impl Lambda {
             memory_mb: cfg.memory_size,
             log_group: format!("/aws/lambda/{}", cfg.name),
         }
-    }
-
-    /// Reserves an environment: a warm one, else a new one within the
-    /// limits. Synchronous callers are throttled at the limit; async ones
-    /// (`wait`) wait for a release.
-    async fn acquire(&self, name: &str, wait: bool) -> Result<Lease, ApiError> {
-        // Counted among the function's waiters from the first miss until
-        // served; the guard uncounts an abandoned wait.
-        let mut guard = WaitGuard {
-            lambda: self,
-            name,
-            counted: false,
-        };
-        loop {
-            let notified = self.released.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let (decision, dead) = self.try_acquire(name, wait, &mut guard.counted)?;
-            for e in dead {
-                e.destroy();
-            }
-            match decision {
-                Some(lease) => return Ok(lease),
-                None if wait => notified.await,
-                None => return Err(ApiError::throttled()),
-            }
-        }
-    }
-
-    /// One attempt at [`Self::acquire`], under the lock: a lease, or `None`
-    /// at the limit; plus environments found dead or stale. `counted` says
-    /// whether the caller is among the function's waiters, and is kept up
-    /// to date.
-    fn try_acquire(
-        &self,
-        name: &str,
-        wait: bool,
-        counted: &mut bool,
-    ) -> Result<(Option<Lease>, Vec<Arc<Environment>>), ApiError> {
-        let mut inner = self.lock();
-        let unreserved = Self::unreserved_limit(&inner, self.settings.account_concurrency);
-        let account_busy: u32 = inner.functions.values().map(|f| f.busy + f.starting).sum();
-        let f = inner
-            .functions
-            .get_mut(name)
-            .ok_or_else(|| ApiError::not_found(&self.settings.region, name))?;
-        let generation = f.config.generation;
-        let (live, dead): (Vec<_>, Vec<_>) = f
-            .idle
-            .drain(..)
-            .partition(|e| !e.is_dead() && e.generation == generation);
-        f.idle = live;
-        let limit = f.config.reserved_concurrency.unwrap_or(unreserved);
-        let served = |f: &mut FunctionState, counted: &mut bool| {
-            if std::mem::take(counted) {
-                f.waiting = f.waiting.saturating_sub(1);
-            }
-        };
-        // An environment left running for a waiter first: no thaw needed.
-        let pick = f
-            .idle
-            .iter()
-            .rposition(|e| !e.is_frozen())
-            .or_else(|| f.idle.len().checked_sub(1));
-        if let Some(i) = pick {
-            let env = f.idle.remove(i);
-            f.busy += 1;
-            served(f, counted);
-            return Ok((Some(Lease::Warm(env)), dead));
-        }
-        if limit > 0
-            && f.busy + f.starting < limit
-            && account_busy < self.settings.account_concurrency
-        {
-            f.starting += 1;
-            served(f, counted);
-            let cfg = f.config.clone();
-            drop(inner);
-            return Ok((Some(Lease::Cold(self.spawn_spec(&cfg))), dead));
-        }
-        if limit == 0 && wait {
-            // Reserved concurrency 0 stops the function: waiting cannot help.
-            served(f, counted);
-            return Err(ApiError::throttled());
-        }
-        if wait && !*counted {
-            f.waiting += 1;
-            *counted = true;
-        }
-        Ok((None, dead))
-    }
-
-    fn release(&self, name: &str, env: Option<Arc<Environment>>, was_cold: bool, healthy: bool) {
-        let mut destroy = None;
-        {
-            let mut inner = self.lock();
-            let unreserved = Self::unreserved_limit(&inner, self.settings.account_concurrency);
-            match inner.functions.get_mut(name) {
-                Some(f) => {
-                    if was_cold && env.is_none() {
-                        f.starting = f.starting.saturating_sub(1);
-                    } else {
-                        f.busy = f.busy.saturating_sub(1);
-                    }
-                    if let Some(env) = env {
-                        let limit = f.config.reserved_concurrency.unwrap_or(unreserved) as usize;
-                        if healthy
-                            && !env.is_dead()
-                            && env.generation == f.config.generation
-                            && f.idle.len() + ((f.busy + f.starting) as usize) < limit
-                        {
-                            // Frozen while idle, as on Lambda; but not when
-                            // an invocation is waiting to take it at once
-                            // (a backlog of events), which would thaw it
-                            // right away.
-                            f.idle.push(env);
-                            f.freeze_surplus();
-                        } else {
-                            destroy = Some(env);
-                        }
-                    }
-                }
-                None => destroy = env,
-            }
-        }
-        if let Some(e) = destroy {
-            e.destroy();
-        }
-        self.released.notify_waiters();
     }
 
     fn count(&self, function: &str, name: &str, value: f64, unit: &str) {
@@ -714,51 +430,6 @@ impl Lambda {
             e.destroy();
         }
         self.released.notify_waiters();
-    }
-
-    /// Destroys idle environments unused for longer than the keep-warm period.
-    fn reap(&self) -> Option<std::time::Instant> {
-        let keep = self.settings.keep_warm;
-        let mut next: Option<std::time::Instant> = None;
-        let expired: Vec<_> = {
-            let mut inner = self.lock();
-            let mut out = Vec::new();
-            for f in inner.functions.values_mut() {
-                let (old, fresh): (Vec<_>, Vec<_>) = f
-                    .idle
-                    .drain(..)
-                    .partition(|e| e.last_used().elapsed() >= keep || e.is_dead());
-                for e in &fresh {
-                    let due = e.last_used() + keep;
-                    next = Some(next.map_or(due, |n| n.min(due)));
-                }
-                f.idle = fresh;
-                out.extend(old);
-            }
-            out
-        };
-        for e in expired {
-            e.destroy();
-        }
-        next
-    }
-}
-
-/// Reaps idle environments when their keep-warm period ends.
-async fn reaper(lambda: std::sync::Weak<Lambda>, mut stop: watch::Receiver<bool>) {
-    loop {
-        let next = match lambda.upgrade() {
-            Some(l) => l.reap(),
-            None => return,
-        };
-        // Wake at the next expiry, or after a while to notice new idle ones.
-        let until = next
-            .unwrap_or_else(|| std::time::Instant::now() + Duration::from_millis(500))
-            .min(std::time::Instant::now() + Duration::from_millis(500));
-        tokio::select! {
-            _ = tokio::time::sleep_until(until.into()) => {}
-            _ = stop.changed() => return,
-        }
     }
 }
 
