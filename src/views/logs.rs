@@ -25,6 +25,9 @@ use super::{pane, units};
 #[derive(Clone, Copy)]
 enum Lines<'a> {
     Ring(&'a Ring<LogEntry>),
+    /// The lines of the ring that hold the filter, by sequence number (kept
+    /// by `update`): a rare filter costs the visible lines, not a scan.
+    Matches(&'a Ring<LogEntry>, &'a std::collections::VecDeque<u64>),
     Slice(&'a [LogEntry]),
 }
 
@@ -32,6 +35,7 @@ impl<'a> Lines<'a> {
     fn len(self) -> usize {
         match self {
             Lines::Ring(r) => r.len(),
+            Lines::Matches(_, m) => m.len(),
             Lines::Slice(s) => s.len(),
         }
     }
@@ -39,6 +43,7 @@ impl<'a> Lines<'a> {
     fn get(self, i: usize) -> Option<&'a LogEntry> {
         match self {
             Lines::Ring(r) => r.get(i),
+            Lines::Matches(r, m) => m.get(i).and_then(|seq| r.by_seq(*seq)),
             Lines::Slice(s) => s.get(i),
         }
     }
@@ -95,7 +100,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let (lines, placeholder) = match &logs.source {
         LogSource::None => (None, Some(("no function selected".to_owned(), dim))),
         LogSource::Function(_) => {
-            let lines = Lines::Ring(&logs.lines);
+            let lines = match (&logs.matches, filter) {
+                (Some(ix), Some(f)) if ix.filter == f => Lines::Matches(&logs.lines, &ix.seqs),
+                _ => Lines::Ring(&logs.lines),
+            };
             if logs.lines.evicted() > 0 {
                 right.push(pane::badge(
                     format!("⚠ {} dropped", units::count(logs.lines.evicted())),

@@ -55,6 +55,18 @@ impl<T> Ring<T> {
         self.evicted
     }
 
+    /// The sequence number of the oldest item held: item `i` is number
+    /// `first_seq() + i` for as long as it is held.
+    pub fn first_seq(&self) -> u64 {
+        self.evicted
+    }
+
+    /// The item of sequence number `seq`, if still held.
+    pub fn by_seq(&self, seq: u64) -> Option<&T> {
+        seq.checked_sub(self.evicted)
+            .and_then(|i| self.items.get(i as usize))
+    }
+
     /// The `i`-th oldest item held.
     pub fn get(&self, i: usize) -> Option<&T> {
         self.items.get(i)

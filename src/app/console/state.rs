@@ -220,6 +220,53 @@ pub struct Logs {
     pub sampled: u64,
     /// The tail's state (loading, error, last poll).
     pub tail: Fetched<()>,
+    /// The lines of `lines` that hold `filter`, kept by `update` as lines
+    /// arrive, so that a frame with a rare filter does not scan 100,000
+    /// lines.
+    pub matches: Option<FilterIndex>,
+}
+
+/// Sequence numbers (see [`Ring::first_seq`]) of the held lines holding
+/// `filter`, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilterIndex {
+    /// The filter.
+    pub filter: String,
+    /// The matching lines.
+    pub seqs: std::collections::VecDeque<u64>,
+}
+
+impl FilterIndex {
+    /// Indexes every held line.
+    pub fn build(filter: &str, lines: &Ring<LogEntry>) -> FilterIndex {
+        let first = lines.first_seq();
+        FilterIndex {
+            filter: filter.to_owned(),
+            seqs: lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.message.contains(filter))
+                .map(|(i, _)| first + i as u64)
+                .collect(),
+        }
+    }
+
+    /// Takes in the `added` newest lines and forgets evicted ones.
+    pub fn extend(&mut self, lines: &Ring<LogEntry>, added: usize) {
+        let first = lines.first_seq();
+        let len = lines.len();
+        for i in len.saturating_sub(added)..len {
+            if lines
+                .get(i)
+                .is_some_and(|l| l.message.contains(&self.filter))
+            {
+                self.seqs.push_back(first + i as u64);
+            }
+        }
+        while self.seqs.front().is_some_and(|s| *s < first) {
+            self.seqs.pop_front();
+        }
+    }
 }
 
 /// The phase of a batch launched from the console.
@@ -513,6 +560,7 @@ impl State {
                 scroll: 0,
                 sampled: 0,
                 tail: Fetched::default(),
+                matches: None,
             },
             history: History::new(inv_cap),
             invocations_cursor: Cursor::default(),

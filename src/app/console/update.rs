@@ -10,7 +10,8 @@ use super::action::Action;
 use super::edit::{complete, edit_line, new_form};
 use super::msg::{Effect, Msg};
 use super::state::{
-    Confirm, ConfirmKind, Fetched, LineEdit, LogSource, Mode, Pane, Prompt, PromptKind, Side, State,
+    Confirm, ConfirmKind, Fetched, FilterIndex, LineEdit, LogSource, Mode, Pane, Prompt,
+    PromptKind, Side, State,
 };
 use super::summary;
 
@@ -154,6 +155,11 @@ impl App {
         s.history.clear();
         s.invocations_cursor = Default::default();
         s.logs.lines.clear();
+        s.logs.matches = s
+            .logs
+            .filter
+            .as_deref()
+            .map(|f| FilterIndex::build(f, &s.logs.lines));
         s.logs.sampled = 0;
         s.logs.scroll = 0;
         s.logs.tail = Fetched::default();
@@ -257,6 +263,9 @@ impl App {
                 for l in lines {
                     s.history.push(l.timestamp, &l.stream, &l.message);
                     s.logs.lines.push(l);
+                }
+                if let Some(ix) = &mut s.logs.matches {
+                    ix.extend(&s.logs.lines, added);
                 }
                 s.logs.sampled += sampled;
                 s.logs.tail.receive(Ok(()), now);
@@ -424,6 +433,8 @@ impl App {
         let s = &mut self.state;
         match s.focus {
             Pane::Logs => {
+                s.logs.matches =
+                    (!text.is_empty()).then(|| FilterIndex::build(&text, &s.logs.lines));
                 s.logs.filter = (!text.is_empty()).then_some(text);
                 s.logs.scroll = 0;
             }
@@ -588,6 +599,7 @@ impl App {
                     s.logs.request = Fetched::default();
                 } else if s.focus == Pane::Logs && s.logs.filter.is_some() {
                     s.logs.filter = None;
+                    s.logs.matches = None;
                 } else if s.filters.remove(&s.focus).is_some() {
                 } else if !s.marked_functions.is_empty() || !s.marked_inputs.is_empty() {
                     s.marked_functions.clear();

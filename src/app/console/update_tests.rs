@@ -574,3 +574,43 @@ fn actions_without_a_function_say_what_to_do() {
             .starts_with("no function selected")
     );
 }
+
+#[test]
+fn the_log_filter_index_follows_new_and_evicted_lines() {
+    let mut settings = Settings::default();
+    settings.buffers.log_lines = 50;
+    let mut a = App::new(State::new(settings, BackendInfo::default()));
+    a.tick(NOW);
+    a.message(Msg::Functions(Ok(vec![row("f")])));
+    a.message(Msg::LogLines {
+        function: "f".into(),
+        lines: run_lines("r0", "k0", NOW, "succeeded"),
+        sampled: 0,
+    });
+    a.key(key('3'));
+    a.key(key('/'));
+    typed(&mut a, "REPORT");
+    a.key(code(KeyCode::Enter));
+    let ix = a.state.logs.matches.clone().unwrap();
+    assert_eq!(ix.seqs.len(), 1);
+    for i in 1..30 {
+        a.message(Msg::LogLines {
+            function: "f".into(),
+            lines: run_lines(&format!("r{i}"), "k", NOW + i, "succeeded"),
+            sampled: 0,
+        });
+    }
+    // 150 lines through a ring of 50: the 10 newest REPORTs are held.
+    let s = &a.state.logs;
+    let ix = s.matches.as_ref().unwrap();
+    assert_eq!(ix.seqs.len(), 10);
+    for seq in &ix.seqs {
+        assert!(s.lines.by_seq(*seq).unwrap().message.starts_with("REPORT"));
+    }
+    assert_eq!(
+        *ix,
+        crate::app::console::state::FilterIndex::build("REPORT", &s.lines)
+    );
+    a.key(code(KeyCode::Esc));
+    assert!(a.state.logs.matches.is_none());
+}
