@@ -18,6 +18,17 @@ use tokio::io::AsyncWriteExt;
 /// Uploads in flight at once.
 const UPLOAD_PARALLELISM: usize = 8;
 
+/// Objects and outputs up to this size are staged in memory: read or
+/// written with one plain call on the runtime's thread instead of through
+/// `tokio::fs`, which hands every operation (create, each write, flush,
+/// open, metadata, each read) to a blocking thread and back. For the small
+/// files a function typically stages, those hops cost more than the bytes:
+/// about 1 ms each on a busy machine in the local cloud's throughput
+/// benchmark, three or four per file each way. An upload from memory also
+/// has its checksum computed up front and goes out as one signed request
+/// instead of an aws-chunked body with a signature per chunk and a trailer.
+const IN_MEMORY: u64 = 1024 * 1024;
+
 /// A staging failure, naming the object or file.
 #[derive(Debug, thiserror::Error)]
 pub enum StageError {
@@ -289,6 +300,25 @@ impl Storage {
             .send()
             .await
             .map_err(|e| fail(sdk_error(&e)))?;
+        if resp
+            .content_length()
+            .is_some_and(|n| (0..=IN_MEMORY as i64).contains(&n))
+        {
+            let bytes = resp
+                .body
+                .collect()
+                .await
+                .map_err(|e| fail(e.to_string()))?
+                .into_bytes();
+            if let Err(source) = std::fs::write(dest, &bytes) {
+                let _ = std::fs::remove_file(dest);
+                return Err(StageError::Local {
+                    path: dest.into(),
+                    source,
+                });
+            }
+            return Ok(bytes.len() as u64);
+        }
         let mut body = resp.body;
         let mut file = tokio::fs::File::create(dest)
             .await
@@ -343,14 +373,21 @@ impl Storage {
                     key: key.clone(),
                     detail,
                 };
-                let body = ByteStream::from_path(&f.path)
-                    .await
-                    .map_err(|e| fail(e.to_string()))?;
+                let (body, size) = if f.size <= IN_MEMORY {
+                    let bytes = std::fs::read(&f.path).map_err(|e| fail(e.to_string()))?;
+                    let size = bytes.len() as u64;
+                    (ByteStream::from(bytes), size)
+                } else {
+                    let body = ByteStream::from_path(&f.path)
+                        .await
+                        .map_err(|e| fail(e.to_string()))?;
+                    (body, f.size)
+                };
                 self.client
                     .put_object()
                     .bucket(&bucket)
                     .key(&key)
-                    .content_length(f.size as i64)
+                    .content_length(size as i64)
                     .body(body)
                     .send()
                     .await
@@ -358,7 +395,7 @@ impl Storage {
                 Ok(UploadedObject {
                     bucket: bucket.clone(),
                     key: key.clone(),
-                    size: f.size,
+                    size,
                 })
             })
             .buffer_unordered(UPLOAD_PARALLELISM)
