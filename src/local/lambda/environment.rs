@@ -150,6 +150,9 @@ impl Environment {
         let mut output = Output::start(logs.clone(), spec.log_group.clone(), stream.clone());
 
         let (exit_tx, exited) = watch::channel(None);
+        // Init Duration runs from here to the first `/next`, which a quick
+        // bootstrap can reach before this function returns.
+        let started = Instant::now();
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
@@ -195,7 +198,7 @@ impl Environment {
             api,
             output,
             exited,
-            started: Instant::now(),
+            started,
             init_reported: AtomicBool::new(false),
             frozen: AtomicBool::new(false),
             invocations: AtomicU64::new(0),
