@@ -136,12 +136,20 @@ impl Environment {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         // Its own session and process group: the whole tree can be frozen,
-        // thawed and killed together.
-        // SAFETY: setsid is async-signal-safe and allocates nothing.
+        // thawed and killed together. Killed with the cloud, too: a cloud
+        // that dies without ending its environments (SIGKILL, a crash)
+        // would otherwise leave them frozen forever.
+        // SAFETY: setsid, prctl and getppid are async-signal-safe and
+        // allocate nothing.
+        let cloud_pid = std::process::id() as libc::pid_t;
         unsafe {
-            cmd.as_std_mut().pre_exec(|| {
-                if libc::setsid() < 0 {
+            cmd.as_std_mut().pre_exec(move || {
+                if libc::setsid() < 0 || libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) < 0 {
                     return Err(std::io::Error::last_os_error());
+                }
+                // The cloud died between fork and prctl: nobody to serve.
+                if libc::getppid() != cloud_pid {
+                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
                 }
                 Ok(())
             });
