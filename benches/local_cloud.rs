@@ -9,11 +9,13 @@
 //! 2. Throughput: N files through S3 -> notification -> Lambda -> supervisor
 //!    -> S3, against the same N script runs done directly with
 //!    `scar-supervisor run` (same image, runtime and parallelism, warm
-//!    cache). Target: ratio >= 0.8.
+//!    cache), in rounds that alternate the two sides; medians are
+//!    reported. Target: ratio >= 0.8.
 //!
 //! Everything goes through the AWS SDKs, as a user's tools would.
 //! Run: `cargo bench -p scar-tui --bench local_cloud` (`SCAR_BENCH_FILES`
-//! sets N, default 1000; `SCAR_BENCH_STUDY=0` skips the first study).
+//! sets N, default 1000; `SCAR_BENCH_ROUNDS` the rounds of the throughput
+//! study, default 3; `SCAR_BENCH_STUDY=0` skips the first study).
 //!
 //! Besides the times, the throughput study prints where the cloud's time
 //! goes (medians from the function's own logs: the invocation as Lambda
@@ -408,8 +410,140 @@ async fn freeze_thaw_study() {
     );
 }
 
-async fn throughput(n: usize, parallel: i32) {
-    println!("\n== Throughput: {n} files, trivial script, parallelism {parallel}");
+/// One timed pass of one side: wall time and CPU seconds (this process,
+/// children) before and after.
+struct Pass {
+    time: Duration,
+    cpu: ((f64, f64), (f64, f64)),
+}
+
+impl Pass {
+    /// CPU ms per file: (this process, children).
+    fn cpu_per_file(&self, n: usize) -> (f64, f64) {
+        let ((s0, c0), (s1, c1)) = self.cpu;
+        let k = 1000.0 / n as f64;
+        ((s1 - s0) * k, (c1 - c0) * k)
+    }
+}
+
+/// Cloud side of one round: `n` files `rR-fNNNNN.txt` put into `tin`,
+/// timed until their outputs are all in `tout` and the queue is empty.
+async fn cloud_pass(cloud: &Cloud, n: usize, round: usize) -> Pass {
+    use futures_util::StreamExt;
+    let s3c = s3(cloud.get(), None);
+    let prefix = format!("r{round}-");
+    println!("round {round}: putting {n} files into tin");
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    let puts = futures_util::stream::iter(0..n).map(|i| {
+        let (s3c, key) = (s3c.clone(), format!("{prefix}f{i:05}.txt"));
+        async move {
+            s3c.put_object()
+                .bucket("tin")
+                .key(key)
+                .body(ByteStream::from(format!("file {i}\n").into_bytes()))
+                .send()
+                .await
+                .expect("put")
+        }
+    });
+    puts.buffer_unordered(16).collect::<Vec<_>>().await;
+    let l = cloud.get().lambda().clone();
+    eventually(Duration::from_secs(1800), || {
+        let (s3c, l, prefix) = (s3c.clone(), l.clone(), prefix.clone());
+        async move {
+            if l.queued_events() > 0 {
+                return None;
+            }
+            let mut count = 0;
+            let mut token = None;
+            loop {
+                let page = s3c
+                    .list_objects_v2()
+                    .bucket("tout")
+                    .prefix(&prefix)
+                    .set_continuation_token(token)
+                    .send()
+                    .await
+                    .ok()?;
+                count += page.key_count().unwrap_or(0) as usize;
+                token = page.next_continuation_token().map(str::to_owned);
+                if token.is_none() {
+                    break;
+                }
+            }
+            (count >= n).then_some(())
+        }
+    })
+    .await
+    .expect("all outputs");
+    let time = started.elapsed();
+    let cpu_after = cpu_seconds();
+    println!("round {round}: all {n} outputs in tout");
+    Pass {
+        time,
+        cpu: (cpu_before, cpu_after),
+    }
+}
+
+/// The direct side: `scar-supervisor run` on the same image with the same
+/// runtime and warm cache, `workers.len()` in parallel, each worker with
+/// its own scratch folder (its TMPDIR).
+struct Direct {
+    dir: std::path::PathBuf,
+    image: String,
+    script: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    workers: Vec<tempfile::TempDir>,
+}
+
+impl Direct {
+    fn run_one(&self, round: usize, i: usize, worker: usize) -> std::process::Output {
+        let input = self.dir.join(format!("r{round}-f{i:05}.txt"));
+        std::fs::write(&input, format!("file {i}\n")).unwrap();
+        std::process::Command::new(&self.bin)
+            .args(["run", "--image", &self.image, "--script"])
+            .arg(&self.script)
+            .arg("--input")
+            .arg(&input)
+            .arg("--output-dir")
+            .arg(self.dir.join("out"))
+            .arg("--cache-dir")
+            .arg(self.dir.join("cache"))
+            .env("TMPDIR", self.workers[worker].path())
+            .output()
+            .expect("direct run")
+    }
+
+    fn pass(&self, n: usize, round: usize) -> Pass {
+        let cpu_before = cpu_seconds();
+        let started = Instant::now();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for worker in 0..self.workers.len() {
+                let next = &next;
+                s.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= n {
+                            return;
+                        }
+                        assert!(self.run_one(round, i, worker).status.success());
+                    }
+                });
+            }
+        });
+        Pass {
+            time: started.elapsed(),
+            cpu: (cpu_before, cpu_seconds()),
+        }
+    }
+}
+
+async fn throughput(n: usize, parallel: i32, rounds: usize) {
+    println!(
+        "\n== Throughput: {n} files, trivial script, parallelism {parallel}, {rounds} rounds (cloud, then direct)"
+    );
     let cloud = Cloud::start().await;
     let s3c = s3(cloud.get(), None);
     for b in ["tin", "tout"] {
@@ -464,138 +598,82 @@ async fn throughput(n: usize, parallel: i32) {
         .await
         .expect("notifications");
 
-    println!("putting {n} files into tin (warm environments, notifications on)");
-    let cpu_before = cpu_seconds();
-    let started = Instant::now();
-    let puts = futures_util::stream::iter(0..n).map(|i| {
-        let s3c = s3c.clone();
-        async move {
-            s3c.put_object()
-                .bucket("tin")
-                .key(format!("f{i:05}.txt"))
-                .body(ByteStream::from(format!("file {i}\n").into_bytes()))
-                .send()
-                .await
-                .expect("put")
-        }
-    });
-    use futures_util::StreamExt;
-    puts.buffer_unordered(16).collect::<Vec<_>>().await;
-    let l = cloud.get().lambda().clone();
-    eventually(Duration::from_secs(1800), || {
-        let (s3c, l) = (s3c.clone(), l.clone());
-        async move {
-            if l.queued_events() > 0 {
-                return None;
-            }
-            let mut count = 0;
-            let mut token = None;
-            loop {
-                let page = s3c
-                    .list_objects_v2()
-                    .bucket("tout")
-                    .set_continuation_token(token)
-                    .send()
-                    .await
-                    .ok()?;
-                count += page.key_count().unwrap_or(0) as usize;
-                token = page.next_continuation_token().map(str::to_owned);
-                if token.is_none() {
-                    break;
-                }
-            }
-            (count >= n).then_some(())
-        }
-    })
-    .await
-    .expect("all outputs");
-    let cloud_time = started.elapsed();
-    let cpu_after = cpu_seconds();
-    println!("all {n} outputs in tout");
-    let failed = l.failed_events(None).len();
-    breakdown(&cloud, "through").await;
-
-    // The same runs directly: one-shot supervisor, same image and runtime,
-    // same parallelism, warm cache. Each of the `parallel` workers gets a
-    // scratch folder (TMPDIR, where the supervisor lays out each run) made
-    // as the cloud makes an environment's: apart from the others' (on ext4,
-    // in a block group of its own), so both sides pay the same filesystem
-    // costs for their per-run folders.
+    // Each direct worker's scratch folder is made as the cloud makes an
+    // environment's: in a spread folder (on ext4, a block group apart from
+    // the others'), under a random name (ext4 places it by a hash of its
+    // name). Both sides then pay the same filesystem costs for their
+    // per-run folders.
     let dir = cloud.dir.path().join("direct");
     let scratch = dir.join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
     scar_tui::local::spread_subdirectories(&scratch);
-    let workers: Vec<_> = (0..parallel)
-        .map(|k| {
-            let w = scratch.join(format!("worker-{k}"));
-            std::fs::create_dir_all(&w).unwrap();
-            w
-        })
-        .collect();
-    let image = busybox_image(cloud.dir.path());
-    let script_file = dir.join("s.sh");
-    std::fs::write(&script_file, script).unwrap();
-    let cache = dir.join("cache");
-    let bin = supervisor_bin();
-    let run_one = |i: usize, worker: usize| {
-        let input = dir.join(format!("f{i:05}.txt"));
-        std::fs::write(&input, format!("file {i}\n")).unwrap();
-        std::process::Command::new(&bin)
-            .args(["run", "--image", &image, "--script"])
-            .arg(&script_file)
-            .arg("--input")
-            .arg(&input)
-            .arg("--output-dir")
-            .arg(dir.join("out"))
-            .arg("--cache-dir")
-            .arg(&cache)
-            .env("TMPDIR", &workers[worker])
-            .output()
-            .expect("direct run")
+    let direct = Direct {
+        image: busybox_image(cloud.dir.path()),
+        script: dir.join("s.sh"),
+        bin: supervisor_bin(),
+        workers: (0..parallel)
+            .map(|_| {
+                tempfile::Builder::new()
+                    .prefix("worker-")
+                    .tempdir_in(&scratch)
+                    .unwrap()
+            })
+            .collect(),
+        dir,
     };
-    assert!(run_one(0, 0).status.success(), "warm-up run");
-    let direct_cpu_before = cpu_seconds();
-    let started = Instant::now();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for worker in 0..parallel as usize {
-            let (next, run_one) = (&next, &run_one);
-            s.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= n {
-                        return;
-                    }
-                    assert!(run_one(i, worker).status.success());
-                }
-            });
-        }
-    });
-    let direct_time = started.elapsed();
-    let direct_cpu_after = cpu_seconds();
-    let ratio = direct_time.as_secs_f64() / cloud_time.as_secs_f64();
+    std::fs::write(&direct.script, script).unwrap();
+    assert!(direct.run_one(0, 0, 0).status.success(), "warm-up run");
+
+    // Rounds alternate the sides, so that both sample the same moments of
+    // a machine whose load changes (other builds): medians are reported.
+    let mut passes = Vec::new();
+    for round in 0..rounds {
+        let c = cloud_pass(&cloud, n, round).await;
+        let d = direct.pass(n, round);
+        passes.push((c, d));
+    }
+    let failed = cloud.get().lambda().failed_events(None).len();
+    breakdown(&cloud, "through").await;
+
+    println!("| round | local cloud, s | direct, s | ratio |");
+    println!("|---|---|---|---|");
+    for (r, (c, d)) in passes.iter().enumerate() {
+        println!(
+            "| {r} | {:.2} | {:.2} | {:.2} |",
+            c.time.as_secs_f64(),
+            d.time.as_secs_f64(),
+            d.time.as_secs_f64() / c.time.as_secs_f64()
+        );
+    }
+    let med = |f: &dyn Fn(&(Pass, Pass)) -> f64| {
+        let mut v: Vec<f64> = passes.iter().map(f).collect();
+        median(&mut v)
+    };
+    let cloud_s = med(&|p| p.0.time.as_secs_f64());
+    let direct_s = med(&|p| p.1.time.as_secs_f64());
+    println!("\nmedians of {rounds} rounds:");
     println!("| path | {n} files, s | files/s |");
     println!("|---|---|---|");
     println!(
-        "| local cloud (S3 put -> notification -> Lambda -> supervisor -> S3) | {:.2} | {:.1} |",
-        cloud_time.as_secs_f64(),
-        n as f64 / cloud_time.as_secs_f64()
+        "| local cloud (S3 put -> notification -> Lambda -> supervisor -> S3) | {cloud_s:.2} | {:.1} |",
+        n as f64 / cloud_s
     );
     println!(
-        "| direct (`scar-supervisor run`, {parallel} in parallel) | {:.2} | {:.1} |",
-        direct_time.as_secs_f64(),
-        n as f64 / direct_time.as_secs_f64()
+        "| direct (`scar-supervisor run`, {parallel} in parallel) | {direct_s:.2} | {:.1} |",
+        n as f64 / direct_s
     );
     println!(
-        "ratio (direct time / cloud time): {ratio:.2} (target >= 0.8); failed events: {failed}"
+        "ratio (direct time / cloud time): {:.2} (target >= 0.8); failed events: {failed}",
+        direct_s / cloud_s
     );
-    let per_file = |a: f64, b: f64| (b - a) * 1000.0 / n as f64;
     println!(
         "CPU per file: cloud {:.1} ms in the cloud's process (server and this client) + {:.1} ms in environments; direct {:.1} ms",
-        per_file(cpu_before.0, cpu_after.0),
-        per_file(cpu_before.1, cpu_after.1),
-        per_file(direct_cpu_before.0, direct_cpu_after.0)
-            + per_file(direct_cpu_before.1, direct_cpu_after.1),
+        med(&|p| p.0.cpu_per_file(n).0),
+        med(&|p| p.0.cpu_per_file(n).1),
+        med(&|p| {
+            let (s, c) = p.1.cpu_per_file(n);
+            s + c
+        }),
     );
 }
 
@@ -618,5 +696,9 @@ async fn main() {
     if std::env::var("SCAR_BENCH_STUDY").as_deref() != Ok("0") {
         freeze_thaw_study().await;
     }
-    throughput(n, 4).await;
+    let rounds = std::env::var("SCAR_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    throughput(n, 4, rounds).await;
 }
