@@ -134,6 +134,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// The allocator of the `scar-tui` binary: memory measured as it runs there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let frames: usize = std::env::var("SCAR_BENCH_FRAMES")
         .ok()

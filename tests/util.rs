@@ -101,12 +101,15 @@ pub fn supervisor_bin() -> PathBuf {
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let bin = dir.join("scar-supervisor");
     if !bin.exists() {
+        // Built with the profile of the running test or bench (a bench runs
+        // from `release/`): the binary must land where it is looked for.
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = std::process::Command::new(cargo)
-            .args(["build", "-p", "scar-supervisor", "--bin", "scar-supervisor"])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.args(["build", "-p", "scar-supervisor", "--bin", "scar-supervisor"]);
+        if dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
         assert!(
             ok && bin.exists(),
             "scar-supervisor binary missing at {}",
