@@ -3,20 +3,30 @@
 //! [`Effect`]s to start; `tasks` runs them. Refreshes are scheduled here,
 //! on ticks, with a backoff after failures, so that a lost network keeps
 //! the panes' last data and retries at a falling rate.
+//!
+//! This file keeps the [`App`] itself, the schedule, key dispatch, cursor
+//! movement and the helpers its children share; what a task's report does
+//! is in `messages`, what an action does in `actions`, the `:` command line
+//! in `commands` and the answered dialogs in `dialogs`.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::Action;
-use super::edit::{complete, edit_line, new_form};
-use super::msg::{Effect, Msg};
-use super::state::{
-    Confirm, ConfirmKind, Fetched, FilterIndex, LineEdit, LogSource, Mode, Pane, Prompt,
-    PromptKind, Side, State,
-};
+use super::edit::{complete, edit_line};
+use super::msg::Effect;
+use super::state::{Fetched, FilterIndex, LogSource, Mode, Pane, PromptKind, Side, State};
 use super::summary;
+// The tests (`update_tests.rs`) take these through `use super::*`; since
+// the split only the child modules use them.
+#[cfg(test)]
+use super::{
+    msg::Msg,
+    state::{Confirm, ConfirmKind},
+};
 
+mod actions;
 mod commands;
 mod dialogs;
+mod messages;
 
 /// Rows moved by a half page.
 pub const HALF_PAGE: usize = 10;
@@ -175,169 +185,6 @@ impl App {
             function: name,
             since_ms,
         }]
-    }
-
-    /// A task's report.
-    pub fn message(&mut self, msg: Msg) -> Vec<Effect> {
-        let now = self.state.now_ms;
-        match msg {
-            Msg::Functions(result) => {
-                let s = &mut self.state;
-                s.functions.receive(result, now);
-                let names: Vec<String> = s
-                    .visible_functions()
-                    .iter()
-                    .map(|r| r.info.name.clone())
-                    .collect();
-                s.marked_functions.retain(|m| names.contains(m));
-                if s.functions.error.is_some() {
-                    return Vec::new();
-                }
-                // A new user on an empty local cloud is offered the demo,
-                // once, so that files are processed within a minute.
-                if !self.offered_demo {
-                    self.offered_demo = true;
-                    if names.is_empty() && s.backend.backend == "local" && s.mode == Mode::Normal {
-                        s.mode = Mode::Confirm(Confirm {
-                            kind: ConfirmKind::Demo,
-                        });
-                    }
-                }
-                // Keep the selection on the same function when the list moves.
-                let keep = s
-                    .selected_function
-                    .as_ref()
-                    .and_then(|n| names.iter().position(|x| x == n));
-                let (idx, name) = match keep {
-                    Some(i) => (i, names.get(i).cloned()),
-                    None => {
-                        let i = s
-                            .functions_cursor
-                            .selected
-                            .min(names.len().saturating_sub(1));
-                        (i, names.get(i).cloned())
-                    }
-                };
-                s.functions_cursor.selected = idx;
-                self.select_function(name)
-            }
-            Msg::Stats(result) => {
-                self.schedule.stats_loading = false;
-                match result {
-                    Ok(m) => self.state.stats = m,
-                    Err(e) => self.state.say(format!("figures: {e}"), true),
-                }
-                Vec::new()
-            }
-            Msg::Objects {
-                function,
-                side,
-                result,
-            } => {
-                let s = &mut self.state;
-                if s.selected_function.as_deref() != Some(&function) {
-                    return Vec::new();
-                }
-                match side {
-                    Side::Input => s.inputs.receive(result, now),
-                    Side::Output => s.outputs.receive(result, now),
-                }
-                let n = s.visible_objects(side).len();
-                let c = match side {
-                    Side::Input => &mut s.inputs_cursor,
-                    Side::Output => &mut s.outputs_cursor,
-                };
-                c.selected = c.selected.min(n.saturating_sub(1));
-                Vec::new()
-            }
-            Msg::LogLines {
-                function,
-                lines,
-                sampled,
-            } => {
-                let s = &mut self.state;
-                if s.selected_function.as_deref() != Some(&function) {
-                    return Vec::new();
-                }
-                let added = lines.len();
-                for l in lines {
-                    s.history.push(l.timestamp, &l.stream, &l.message);
-                    s.logs.lines.push(l);
-                }
-                if let Some(ix) = &mut s.logs.matches {
-                    ix.extend(&s.logs.lines, added);
-                }
-                s.logs.sampled += sampled;
-                s.logs.tail.receive(Ok(()), now);
-                if !s.logs.follow && s.logs.source == LogSource::Function(function) {
-                    // Keep the lines being read in place while new ones arrive.
-                    s.logs.scroll = (s.logs.scroll + added).min(s.logs.lines.len());
-                }
-                self.resummarize();
-                Vec::new()
-            }
-            Msg::TailError { function, error } => {
-                let s = &mut self.state;
-                if s.selected_function.as_deref() == Some(&function) {
-                    s.logs.tail.receive(Err(error), now);
-                }
-                Vec::new()
-            }
-            Msg::RequestLines { request_id, result } => {
-                let s = &mut self.state;
-                if matches!(&s.logs.source, LogSource::Request { request_id: r, .. } if *r == request_id)
-                {
-                    s.logs.request.receive(result, now);
-                }
-                Vec::new()
-            }
-            Msg::Batch(view) => {
-                self.state.batch = Some(view);
-                Vec::new()
-            }
-            Msg::Done {
-                what,
-                result,
-                select,
-            } => {
-                let s = &mut self.state;
-                if let Some(i) = s.busy.iter().position(|b| *b == what) {
-                    s.busy.remove(i);
-                }
-                match result {
-                    Ok(text) => s.say(text, false),
-                    Err(text) => s.say(format!("{what}: {text}"), true),
-                }
-                self.refresh_now();
-                match select {
-                    Some(name) => self.select_function(Some(name)),
-                    None => Vec::new(),
-                }
-            }
-            Msg::Reconnected(result) => {
-                match result {
-                    Ok(b) => {
-                        let text = format!(
-                            "now on {} {}{}",
-                            b.backend,
-                            b.region,
-                            b.profile
-                                .as_deref()
-                                .map(|p| format!(" (profile {p})"))
-                                .unwrap_or_default()
-                        );
-                        self.state.backend = b;
-                        self.state.functions = Fetched::default();
-                        self.state.stats.clear();
-                        self.refresh_now();
-                        self.state.say(text, false);
-                        return self.select_function(None);
-                    }
-                    Err(e) => self.state.say(e, true),
-                }
-                Vec::new()
-            }
-        }
     }
 
     /// A key press.
@@ -526,13 +373,6 @@ impl App {
         Vec::new()
     }
 
-    fn selected_input_key(&self) -> Option<String> {
-        let s = &self.state;
-        s.visible_objects(Side::Input)
-            .get(s.inputs_cursor.selected)
-            .map(|o| o.key.clone())
-    }
-
     fn need_function(&mut self) -> Option<super::state::FunctionRow> {
         let f = self.state.function().cloned();
         if f.is_none() {
@@ -552,267 +392,6 @@ impl App {
             self.state.busy.push(l);
         }
         vec![e]
-    }
-
-    /// Applies a normal-mode action.
-    pub fn act(&mut self, a: Action) -> Vec<Effect> {
-        let s = &mut self.state;
-        match a {
-            Action::Quit => s.quit = true,
-            Action::FocusFunctions
-            | Action::FocusObjects
-            | Action::FocusLogs
-            | Action::FocusInvocations
-            | Action::FocusMetrics => {
-                s.focus = match a {
-                    Action::FocusFunctions => Pane::Functions,
-                    Action::FocusObjects => Pane::Objects,
-                    Action::FocusLogs => Pane::Logs,
-                    Action::FocusInvocations => Pane::Invocations,
-                    _ => Pane::Metrics,
-                };
-            }
-            Action::NextPane | Action::PrevPane => {
-                let i = s.focus.number() - 1;
-                let n = Pane::ALL.len();
-                let j = if a == Action::NextPane {
-                    (i + 1) % n
-                } else {
-                    (i + n - 1) % n
-                };
-                s.focus = Pane::ALL[j];
-            }
-            Action::Expand => s.expanded = !s.expanded,
-            Action::Up => return self.move_cursor(-1, None),
-            Action::Down => return self.move_cursor(1, None),
-            Action::PageUp => return self.move_cursor(-(HALF_PAGE as isize), None),
-            Action::PageDown => return self.move_cursor(HALF_PAGE as isize, None),
-            Action::Top => return self.move_cursor(0, Some(true)),
-            Action::Bottom => return self.move_cursor(0, Some(false)),
-            Action::Open => return self.open(),
-            Action::Back => {
-                if matches!(s.logs.source, LogSource::Request { .. }) && s.focus == Pane::Logs {
-                    s.logs.source = s
-                        .selected_function
-                        .clone()
-                        .map_or(LogSource::None, LogSource::Function);
-                    s.logs.request = Fetched::default();
-                } else if s.focus == Pane::Logs && s.logs.filter.is_some() {
-                    s.logs.filter = None;
-                    s.logs.matches = None;
-                } else if s.filters.remove(&s.focus).is_some() {
-                } else if !s.marked_functions.is_empty() || !s.marked_inputs.is_empty() {
-                    s.marked_functions.clear();
-                    s.marked_inputs.clear();
-                } else if s.expanded {
-                    s.expanded = false;
-                }
-            }
-            Action::Mark => {
-                match s.focus {
-                    Pane::Functions => {
-                        if let Some(r) = s.visible_functions().get(s.functions_cursor.selected) {
-                            let n = r.info.name.clone();
-                            if !s.marked_functions.remove(&n) {
-                                s.marked_functions.insert(n);
-                            }
-                        }
-                    }
-                    Pane::Objects if s.side == Side::Input => {
-                        if let Some(k) = self.selected_input_key() {
-                            let s = &mut self.state;
-                            if !s.marked_inputs.remove(&k) {
-                                s.marked_inputs.insert(k);
-                            }
-                        }
-                    }
-                    _ => return Vec::new(),
-                }
-                return self.move_cursor(1, None);
-            }
-            Action::Follow => {
-                s.logs.follow = !s.logs.follow;
-                if s.logs.follow {
-                    s.logs.scroll = 0;
-                }
-            }
-            Action::Wrap => s.logs.wrap = !s.logs.wrap,
-            Action::Timestamps => s.logs.timestamps = !s.logs.timestamps,
-            Action::Filter => {
-                let current = match s.focus {
-                    Pane::Logs => s.logs.filter.clone().unwrap_or_default(),
-                    p => s.filters.get(&p).cloned().unwrap_or_default(),
-                };
-                s.mode = Mode::Filter(LineEdit::with(&current));
-            }
-            Action::Command => s.mode = Mode::Command(LineEdit::default()),
-            Action::Help => s.mode = Mode::Help,
-            Action::New => s.mode = Mode::Form(new_form()),
-            Action::Preheat => {
-                if let Some(f) = self.need_function() {
-                    self.state.mode = Mode::Prompt(Prompt {
-                        kind: PromptKind::Preheat {
-                            function: f.info.name,
-                        },
-                        edit: LineEdit::with("1"),
-                        error: None,
-                        completions: Vec::new(),
-                    });
-                }
-            }
-            Action::Upload => {
-                if let Some(f) = self.need_function() {
-                    if f.input.is_none() {
-                        self.state.say(
-                            format!(
-                                "{} has no input bucket: recreate it with an input (n)",
-                                f.info.name
-                            ),
-                            true,
-                        );
-                    } else {
-                        self.state.mode = Mode::Prompt(Prompt {
-                            kind: PromptKind::Upload {
-                                function: f.info.name,
-                            },
-                            edit: LineEdit::default(),
-                            error: None,
-                            completions: Vec::new(),
-                        });
-                    }
-                }
-            }
-            Action::Run => {
-                if let Some(f) = self.need_function() {
-                    if f.input.is_none() {
-                        self.state.say(
-                            format!("{} has no input bucket to run over", f.info.name),
-                            true,
-                        );
-                    } else {
-                        let inputs = self.state.inputs.data.as_ref().map(Vec::len);
-                        self.state.mode = Mode::Confirm(Confirm {
-                            kind: ConfirmKind::BatchRun {
-                                function: f.info.name,
-                                inputs,
-                            },
-                        });
-                    }
-                }
-            }
-            Action::Invoke => return self.invoke(),
-            Action::Delete => {
-                let names: Vec<String> = if !s.marked_functions.is_empty() {
-                    s.marked_functions.iter().cloned().collect()
-                } else {
-                    s.selected_function.iter().cloned().collect()
-                };
-                if names.is_empty() {
-                    s.say(
-                        "nothing to delete: select or mark functions in pane 1",
-                        true,
-                    );
-                } else {
-                    s.mode = Mode::Confirm(Confirm {
-                        kind: ConfirmKind::Delete(names),
-                    });
-                }
-            }
-            Action::Refresh => {
-                self.refresh_now();
-                self.state.say("refreshing", false);
-            }
-            Action::SwitchSide => {
-                if s.focus == Pane::Objects {
-                    s.side = match s.side {
-                        Side::Input => Side::Output,
-                        Side::Output => Side::Input,
-                    };
-                }
-            }
-        }
-        Vec::new()
-    }
-
-    fn open(&mut self) -> Vec<Effect> {
-        let s = &mut self.state;
-        match s.focus {
-            Pane::Functions => {
-                s.focus = Pane::Objects;
-                Vec::new()
-            }
-            Pane::Invocations => {
-                let picked = s
-                    .visible_invocations()
-                    .get(s.invocations_cursor.selected)
-                    .map(|i| i.request_id.clone());
-                match picked {
-                    Some(id) => self.open_request(id),
-                    None => Vec::new(),
-                }
-            }
-            Pane::Objects if s.side == Side::Input => {
-                let key = self.selected_input_key();
-                let s = &mut self.state;
-                match key.and_then(|k| s.history.for_key(&k).map(|i| i.request_id.clone())) {
-                    Some(id) => self.open_request(id),
-                    None => {
-                        s.say("no invocation of this object in the history yet", false);
-                        Vec::new()
-                    }
-                }
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// Shows one request's log lines in the logs pane.
-    pub fn open_request(&mut self, request_id: String) -> Vec<Effect> {
-        let s = &mut self.state;
-        let Some(function) = s.selected_function.clone() else {
-            return Vec::new();
-        };
-        s.logs.source = LogSource::Request {
-            function: function.clone(),
-            request_id: request_id.clone(),
-        };
-        s.logs.request = Fetched {
-            loading: true,
-            ..Fetched::default()
-        };
-        s.logs.scroll = 0;
-        s.focus = Pane::Logs;
-        vec![Effect::RequestLogs {
-            function,
-            request_id,
-        }]
-    }
-
-    fn invoke(&mut self) -> Vec<Effect> {
-        let Some(f) = self.need_function() else {
-            return Vec::new();
-        };
-        let s = &self.state;
-        let keys: Vec<String> = if s.focus == Pane::Objects && s.side == Side::Input {
-            if s.marked_inputs.is_empty() {
-                self.selected_input_key().into_iter().collect()
-            } else {
-                s.marked_inputs.iter().cloned().collect()
-            }
-        } else {
-            Vec::new()
-        };
-        let bucket = f
-            .input
-            .as_ref()
-            .map(|i| i.bucket.clone())
-            .unwrap_or_default();
-        self.state.marked_inputs.clear();
-        self.start(Effect::Invoke {
-            function: f.info.name,
-            bucket,
-            keys,
-        })
     }
 }
 
