@@ -15,13 +15,6 @@ use super::edit::{complete, edit_line};
 use super::msg::Effect;
 use super::state::{Fetched, FilterIndex, LogSource, Mode, Pane, PromptKind, Side, State};
 use super::summary;
-// The tests (`update_tests.rs`) take these through `use super::*`; since
-// the split only the child modules use them.
-#[cfg(test)]
-use super::{
-    msg::Msg,
-    state::{Confirm, ConfirmKind},
-};
 
 mod actions;
 mod commands;

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
+use crate::app::console::msg::Msg;
 use crate::app::console::settings::Settings;
 use crate::app::console::state::{
-    BackendInfo, BatchPhase, BatchView, FunctionRow, LogEntry, ObjectRow,
+    BackendInfo, BatchPhase, BatchView, Confirm, ConfirmKind, FunctionRow, LogEntry, ObjectRow,
 };
 use crate::aws::functions::FunctionInfo;
 use crate::aws::objects::FunctionInput;
