@@ -1,7 +1,8 @@
 //! The local cloud's CloudWatch Logs, driven only through the real
 //! aws-sdk-cloudwatchlogs client: groups and streams, PutLogEvents and its
 //! rejections, GetLogEvents and FilterLogEvents pagination and patterns,
-//! DescribeLogStreams ordering, retention, SigV4, and state across restarts.
+//! DescribeLogStreams ordering, retention, SigV4, state across restarts,
+//! and StartLiveTail's event stream (also through the console's client).
 
 use std::collections::HashSet;
 
@@ -579,4 +580,168 @@ async fn state_survives_a_restart() {
     assert_eq!(ids.len(), 51);
     let (msgs, _) = read_forward(&client, "s", 10_000).await;
     assert_eq!(msgs.last().map(String::as_str), Some("after"));
+}
+
+/// StartLiveTail through the SDK's event-stream client: a session start,
+/// then updates carrying only the events appended after it that match the
+/// pattern, tagged with the identifier the client gave; an unknown group is
+/// refused with AWS's error before any stream starts.
+#[tokio::test]
+async fn live_tail_pushes_matching_events_as_they_are_appended() {
+    use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream as S;
+    use scar_tui::aws::host_prefix::StripHostPrefix;
+
+    let cloud = Cloud::start().await;
+    let plain = util::logs(cloud.get(), None);
+    // The SDK sends StartLiveTail to a `stream-` host prefix; the console's
+    // clients take it off for the loopback endpoint, and so does this one.
+    let client = Client::from_conf(
+        plain
+            .config()
+            .to_builder()
+            .interceptor(StripHostPrefix::new(cloud.get().endpoint()).expect("endpoint"))
+            .build(),
+    );
+    client
+        .create_log_group()
+        .log_group_name(GROUP)
+        .send()
+        .await
+        .expect("group");
+    for s in ["s1", "s2"] {
+        client
+            .create_log_stream()
+            .log_group_name(GROUP)
+            .log_stream_name(s)
+            .send()
+            .await
+            .expect("stream");
+    }
+    put(
+        &client,
+        "s1",
+        vec![event(now_ms(), "ERROR before the session")],
+    )
+    .await;
+
+    let err = client
+        .start_live_tail()
+        .log_group_identifiers("arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/nope")
+        .send()
+        .await
+        .expect_err("unknown group");
+    assert_eq!(err.code(), Some("ResourceNotFoundException"), "{err:?}");
+
+    let arn = format!(
+        "arn:aws:logs:{}:000000000000:log-group:{GROUP}",
+        cloud.get().region()
+    );
+    let mut out = client
+        .start_live_tail()
+        .log_group_identifiers(&arn)
+        .log_event_filter_pattern("ERROR")
+        .send()
+        .await
+        .expect("StartLiveTail");
+    match out.response_stream.recv().await.expect("first event") {
+        Some(S::SessionStart(start)) => {
+            assert_eq!(start.log_group_identifiers(), std::slice::from_ref(&arn));
+            assert_eq!(start.log_event_filter_pattern(), Some("ERROR"));
+            assert!(start.session_id().is_some_and(|id| !id.is_empty()));
+        }
+        other => panic!("expected sessionStart first, got {other:?}"),
+    }
+
+    let t = now_ms();
+    put(
+        &client,
+        "s1",
+        vec![event(t, "ERROR one"), event(t + 1, "fine")],
+    )
+    .await;
+    put(&client, "s2", vec![event(t + 2, "ERROR two")]).await;
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while got.len() < 2 {
+        let ev = tokio::time::timeout_at(deadline, out.response_stream.recv())
+            .await
+            .expect("updates within 20 s")
+            .expect("stream open");
+        match ev {
+            Some(S::SessionUpdate(u)) => {
+                assert_eq!(u.session_metadata().map(|m| m.sampled()), Some(false));
+                for r in u.session_results() {
+                    assert_eq!(r.log_group_identifier(), Some(arn.as_str()));
+                    got.push((
+                        r.log_stream_name().unwrap_or_default().to_owned(),
+                        r.message().unwrap_or_default().to_owned(),
+                        r.timestamp().unwrap_or_default(),
+                    ));
+                }
+            }
+            other => panic!("expected updates, got {other:?}"),
+        }
+    }
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("s1".to_owned(), "ERROR one".to_owned(), t),
+            ("s2".to_owned(), "ERROR two".to_owned(), t + 2),
+        ]
+    );
+}
+
+/// The console's own live tail client (`scar_tui::aws::Cloud`, whose local
+/// clients take the SDK's `stream-` host prefix off) follows a function's
+/// log group on the local cloud through StartLiveTail.
+#[tokio::test]
+async fn console_live_tail_client_follows_a_function_group() {
+    let cloud = Cloud::start().await;
+    let console = scar_tui::aws::Cloud::from_local(cloud.get());
+    let function_arn = format!(
+        "arn:aws:lambda:{}:000000000000:function:live",
+        cloud.get().region()
+    );
+    let arn = scar_tui::aws::logs::log_group_arn(&function_arn).expect("group arn");
+    let client = util::logs(cloud.get(), None);
+    client
+        .create_log_group()
+        .log_group_name("/aws/lambda/live")
+        .send()
+        .await
+        .expect("group");
+    client
+        .create_log_stream()
+        .log_group_name("/aws/lambda/live")
+        .log_stream_name("env-1")
+        .send()
+        .await
+        .expect("stream");
+    let mut session = console.live_tail(&arn).await.expect("live tail starts");
+    let t = now_ms();
+    client
+        .put_log_events()
+        .log_group_name("/aws/lambda/live")
+        .log_stream_name("env-1")
+        .log_events(event(t, "START RequestId: 1 Version: $LATEST"))
+        .send()
+        .await
+        .expect("put");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let batch = tokio::time::timeout_at(deadline, session.next())
+            .await
+            .expect("a batch within 20 s")
+            .expect("no stream error")
+            .expect("session open");
+        assert!(!batch.sampled);
+        if let Some(line) = batch.lines.first() {
+            assert_eq!(
+                (line.timestamp, line.stream.as_str(), line.message.as_str()),
+                (t, "env-1", "START RequestId: 1 Version: $LATEST")
+            );
+            break;
+        }
+    }
 }

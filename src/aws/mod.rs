@@ -16,6 +16,7 @@ use crate::local::{LocalCloud, LocalConfig};
 
 pub mod buckets;
 pub mod functions;
+pub mod host_prefix;
 pub mod invoke;
 pub mod logs;
 pub mod objects;
@@ -221,7 +222,13 @@ impl Cloud {
                     .force_path_style(true)
                     .build(),
             ),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+            logs: {
+                let mut conf = aws_sdk_cloudwatchlogs::config::Builder::from(&sdk);
+                if let Some(strip) = host_prefix::StripHostPrefix::new(endpoint) {
+                    conf = conf.interceptor(strip);
+                }
+                aws_sdk_cloudwatchlogs::Client::from_conf(conf.build())
+            },
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
             backend: Backend::Local,
             region: region.to_owned(),

@@ -356,10 +356,23 @@ mod tests {
     #[tokio::test]
     async fn wire_errors_name_the_problem() {
         let (_d, logs) = store();
-        let (status, v) = call(&logs, "Logs_20140328.StartLiveTail", "{}").await;
+        let (status, v) = call(&logs, "Logs_20140328.StartQuery", "{}").await;
         assert_eq!(
             (status, v["__type"].as_str()),
             (400, Some("UnknownOperationException"))
+        );
+        // A live tail without groups is refused before any stream starts.
+        let (status, v) = call(&logs, "Logs_20140328.StartLiveTail", "{}").await;
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some("InvalidParameterException"))
+        );
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("logGroupIdentifiers"),
+            "{v}"
         );
         let (_, v) = call(&logs, "Logs_20140328.CreateLogGroup", "{not json").await;
         assert_eq!(v["__type"], "SerializationException");

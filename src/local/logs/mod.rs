@@ -9,13 +9,15 @@
 //! and PutLogEvents (`api`). Lines that are CloudWatch Embedded Metric
 //! Format become metrics as they are appended, as on AWS.
 //!
-//! StartLiveTail (an event-stream API) is not served. Live tail works in two
-//! other ways: in-process, [`LogStore::subscribe`] pushes every appended
-//! event the moment it is stored; over the wire, the console polls
-//! FilterLogEvents with `startTime` at the newest timestamp it has seen and
-//! drops the `eventId`s it already has (as `aws logs tail --follow` does),
-//! or follows one stream with GetLogEvents' `nextForwardToken`, which is a
-//! position in the stream and picks up whatever is appended after it.
+//! StartLiveTail is served too (`live_tail`): an event-stream response of
+//! a `sessionStart`, then a `sessionUpdate` each second, fed by
+//! [`LogStore::subscribe`], which pushes every appended event the moment
+//! it is stored. The SDKs send StartLiveTail to a `stream-` host prefix,
+//! which a loopback endpoint does not have: the console's clients take the
+//! prefix off for the local cloud (`crate::aws`); other clients can follow
+//! with FilterLogEvents (`startTime` at the newest timestamp seen, the
+//! `eventId`s already seen dropped, as `aws logs tail --follow` does) or
+//! GetLogEvents' `nextForwardToken`.
 //!
 //! Layout: `store` holds the state and its mutations over the records of
 //! `model`, `load` reads them back on open, `disk` is the crash-safe files
@@ -26,6 +28,7 @@ mod api;
 mod disk;
 mod error;
 pub mod filter;
+mod live_tail;
 mod load;
 mod model;
 mod put;
@@ -253,6 +256,12 @@ impl LogStore {
             region: wire::region(&req.headers),
             now: now_ms(),
         };
+        if op == "StartLiveTail" {
+            return match Input::parse(&req.body).and_then(|input| live_tail::start(self, &input)) {
+                Ok(response) => response,
+                Err(e) => e.response(),
+            };
+        }
         match Input::parse(&req.body).and_then(|input| api::dispatch(&cx, op, &input)) {
             Ok(value) => protocol::json(req.protocol, StatusCode::OK, &value),
             Err(e) => e.response(),

@@ -217,7 +217,7 @@ impl Input {
 
 /// The group name in `arn:aws:logs:R:A:log-group:NAME[:*]`, or the
 /// identifier itself when it is a plain name.
-fn group_from_identifier(id: &str) -> String {
+pub(super) fn group_from_identifier(id: &str) -> String {
     match id
         .strip_prefix("arn:")
         .and_then(|rest| rest.split_once(":log-group:"))

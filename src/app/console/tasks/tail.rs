@@ -1,13 +1,14 @@
-//! The live tail of the selected function: a StartLiveTail session on
-//! AWS, FilterLogEvents polling (deduplicated by event id) everywhere it
-//! cannot run, with a backoff while polls fail.
+//! The live tail of the selected function: a StartLiveTail session (on AWS
+//! and on the local cloud alike), FilterLogEvents polling (deduplicated by
+//! event id) when one cannot start or ends, with a backoff while polls
+//! fail.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::aws::{Backend, Cloud};
+use crate::aws::Cloud;
 
 use super::super::msg::Msg;
 use super::super::state::LogEntry;
@@ -63,7 +64,7 @@ impl Poller {
     }
 }
 
-/// On AWS: a StartLiveTail session, after one FilterLogEvents pass for
+/// A StartLiveTail session, after one FilterLogEvents pass for
 /// the history. `false` when it could not start or ended (the caller then
 /// polls).
 async fn live_tail(
@@ -138,7 +139,7 @@ pub(super) async fn tail(
         newest: since_ms,
         seen: HashMap::new(),
     };
-    if cloud.backend == Backend::Aws && live_tail(&cloud, &tx, &function, &mut poller, max).await {
+    if live_tail(&cloud, &tx, &function, &mut poller, max).await {
         return;
     }
     let mut failures: u32 = 0;
