@@ -99,6 +99,25 @@ async fn filter_all(
     }
 }
 
+/// Creates `group` and its `streams`.
+async fn group_with_streams(client: &Client, group: &str, streams: &[&str]) {
+    client
+        .create_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+        .expect("CreateLogGroup");
+    for s in streams {
+        client
+            .create_log_stream()
+            .log_group_name(group)
+            .log_stream_name(*s)
+            .send()
+            .await
+            .expect("CreateLogStream");
+    }
+}
+
 fn messages(events: &[FilteredLogEvent]) -> Vec<&str> {
     events.iter().map(|e| e.message().unwrap_or("")).collect()
 }
@@ -602,21 +621,7 @@ async fn live_tail_pushes_matching_events_as_they_are_appended() {
             .interceptor(StripHostPrefix::new(cloud.get().endpoint()).expect("endpoint"))
             .build(),
     );
-    client
-        .create_log_group()
-        .log_group_name(GROUP)
-        .send()
-        .await
-        .expect("group");
-    for s in ["s1", "s2"] {
-        client
-            .create_log_stream()
-            .log_group_name(GROUP)
-            .log_stream_name(s)
-            .send()
-            .await
-            .expect("stream");
-    }
+    group_with_streams(&client, GROUP, &["s1", "s2"]).await;
     put(
         &client,
         "s1",
@@ -705,19 +710,7 @@ async fn console_live_tail_client_follows_a_function_group() {
     );
     let arn = scar_tui::aws::logs::log_group_arn(&function_arn).expect("group arn");
     let client = util::logs(cloud.get(), None);
-    client
-        .create_log_group()
-        .log_group_name("/aws/lambda/live")
-        .send()
-        .await
-        .expect("group");
-    client
-        .create_log_stream()
-        .log_group_name("/aws/lambda/live")
-        .log_stream_name("env-1")
-        .send()
-        .await
-        .expect("stream");
+    group_with_streams(&client, "/aws/lambda/live", &["env-1"]).await;
     let mut session = console.live_tail(&arn).await.expect("live tail starts");
     let t = now_ms();
     client
