@@ -19,19 +19,23 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use crate::app::batch::{BatchOptions, now_ms, payload_for};
+use crate::app::batch::BatchOptions;
 use crate::app::batch_run::RunOptions;
 use crate::app::completion::TrackerOptions;
-use crate::app::{definition, demo, deploy, preheat};
+use crate::app::{deploy, preheat};
 use crate::aws::{Backend, Cloud, ConnectOptions};
 
 use super::msg::{Effect, Msg};
-use super::state::{BackendInfo, FunctionRow, FunctionStats, LogEntry, ObjectRow, Side};
+use super::state::{BackendInfo, LogEntry, Side};
 
+mod actions;
 mod batch;
+mod refresh;
 mod tail;
 
+use actions::{deploy_file, invoke, make_demo};
 use batch::batch;
+use refresh::{list, list_functions, stats};
 pub use tail::TAIL_OVERLAP_MS;
 use tail::tail;
 
@@ -352,184 +356,6 @@ impl Tasks {
             }
         }
     }
-}
-
-async fn list_functions(cloud: &Cloud) -> Result<Vec<FunctionRow>, String> {
-    let mut rows: Vec<FunctionRow> = cloud
-        .list_functions()
-        .await
-        .map_err(text)?
-        .into_iter()
-        .map(|info| FunctionRow {
-            image: info
-                .environment
-                .get("SCAR_IMAGE")
-                .cloned()
-                .unwrap_or_default(),
-            input: deploy::recorded_input(&info).map(|s| crate::aws::objects::FunctionInput {
-                bucket: s.bucket,
-                prefix: s.prefix,
-                suffixes: s.suffixes,
-            }),
-            outputs: deploy::recorded_outputs(&info)
-                .into_iter()
-                .map(|s| (s.bucket, s.prefix))
-                .collect(),
-            info,
-        })
-        .collect();
-    rows.sort_by(|a, b| a.info.name.cmp(&b.info.name));
-    Ok(rows)
-}
-
-/// Functions whose warm environments are counted per refresh (one
-/// DescribeLogStreams each).
-const WARM_COUNTED: usize = 20;
-
-async fn stats(
-    cloud: &Cloud,
-    names: &[String],
-    window_s: i32,
-    keep_warm_ms: i64,
-) -> Result<HashMap<String, FunctionStats>, String> {
-    let now = now_ms();
-    let figures = cloud
-        .function_figures(names, now, window_s)
-        .await
-        .map_err(text)?;
-    let mut out = HashMap::new();
-    for (i, name) in names.iter().enumerate() {
-        let f = figures.get(name).cloned().unwrap_or_default();
-        let warm = if i < WARM_COUNTED {
-            cloud
-                .active_environments(name, now - keep_warm_ms)
-                .await
-                .ok()
-        } else {
-            None
-        };
-        out.insert(
-            name.clone(),
-            FunctionStats {
-                warm,
-                invocations: f.invocations,
-                errors: f.errors,
-                throttles: f.throttles,
-                p50_ms: f.p50_ms,
-                p95_ms: f.p95_ms,
-                cache_hit: f.cache_hit,
-            },
-        );
-    }
-    Ok(out)
-}
-
-async fn list(
-    cloud: &Cloud,
-    bucket: &str,
-    prefix: &str,
-    max: usize,
-) -> Result<Vec<ObjectRow>, String> {
-    let mut pages = cloud.list_objects(bucket, prefix);
-    let mut out = Vec::new();
-    while let Some(page) = pages.next_page().await.map_err(text)? {
-        out.extend(page.into_iter().map(|o| ObjectRow {
-            key: o.key,
-            size: o.size,
-            modified_ms: o.modified_ms,
-        }));
-        if out.len() >= max {
-            out.truncate(max);
-            break;
-        }
-    }
-    Ok(out)
-}
-
-async fn deploy_file(cloud: &Cloud, path: PathBuf) -> Result<(String, Option<String>), String> {
-    let loaded = tokio::task::spawn_blocking(move || definition::load(&path))
-        .await
-        .map_err(text)?
-        .map_err(text)?;
-    let mut names = Vec::new();
-    for def in &loaded.functions {
-        let r = deploy::deploy(cloud, def).await.map_err(text)?;
-        names.push(format!("{} {}", r.action, r.name));
-    }
-    let first = loaded.functions.first().map(|d| d.name.clone());
-    let mut text = names.join(", ");
-    if let Some(w) = loaded.warnings.first() {
-        text.push_str(&format!(" (warning: {w})"));
-    }
-    Ok((text, first))
-}
-
-async fn make_demo(
-    cloud: &Cloud,
-    work: &std::path::Path,
-    samples: usize,
-) -> Result<String, String> {
-    let dir = work.to_owned();
-    let (def, sample_dir) = tokio::task::spawn_blocking(move || {
-        let image = demo::build_image(&dir.join("image"))?;
-        let def = demo::definition(&dir, &image)?;
-        let samples = demo::samples(&dir, samples)?;
-        Ok::<_, demo::DemoError>((def, samples))
-    })
-    .await
-    .map_err(text)?
-    .map_err(text)?;
-    let r = deploy::deploy(cloud, &def).await.map_err(text)?;
-    let mut said = format!(
-        "{} {} (busybox image, input demo-in, output demo-out)",
-        r.action, r.name
-    );
-    if samples > 0
-        && let Some(input) = &def.input
-    {
-        let t = Arc::new(crate::aws::transfer::Transfer::default());
-        let s = cloud
-            .put_paths(&input.bucket, &input.prefix, &[sample_dir], 8, t)
-            .await
-            .map_err(text)?;
-        said.push_str(&format!(
-            "; uploaded {} sample file(s): watch panes 3 and 4",
-            s.files
-        ));
-    }
-    Ok(said)
-}
-
-async fn invoke(
-    cloud: &Cloud,
-    function: &str,
-    bucket: &str,
-    keys: &[String],
-) -> Result<String, String> {
-    if keys.is_empty() {
-        let out = cloud
-            .invoke_sync(function, b"{}".to_vec())
-            .await
-            .map_err(text)?;
-        let status = out.payload["status"]
-            .as_str()
-            .unwrap_or("answered")
-            .to_owned();
-        let short = out.request_id.get(..8).unwrap_or(&out.request_id);
-        return match out.function_error {
-            Some(e) => Err(format!("request {short}: {e} ({status})")),
-            None => Ok(format!("invoked {function}: {status} (request {short})")),
-        };
-    }
-    let mut sent = 0;
-    for k in keys {
-        cloud
-            .invoke_event(function, payload_for(bucket, k))
-            .await
-            .map_err(|e| format!("{k}: {e}"))?;
-        sent += 1;
-    }
-    Ok(format!("sent {sent} invocation(s) of {function}"))
 }
 
 /// Where batch journals live for a cloud: `<base>/batch/<backend>`.
