@@ -81,53 +81,38 @@ type Row = (i64, f64, Option<f64>, Option<i64>, String);
 
 /// Per request, as [`Row`]s.
 async fn requests(cloud: &Cloud, function: &str) -> Vec<Row> {
-    let client = logs(cloud.get(), None);
-    let mut token = None;
     let mut by_id: HashMap<String, Row> = HashMap::new();
-    loop {
-        let page = client
-            .filter_log_events()
-            .log_group_name(format!("/aws/lambda/{function}"))
-            .set_next_token(token)
-            .send()
-            .await
-            .expect("filter_log_events");
-        for e in page.events() {
-            let msg = e.message().unwrap_or_default();
-            let stream = e.log_stream_name().unwrap_or_default();
-            let ts = e.timestamp().unwrap_or(0);
-            if let Some(rest) = msg.strip_prefix("REPORT RequestId: ") {
-                let id = rest.split('\t').next().unwrap_or_default().to_owned();
-                let field = |name: &str| {
-                    rest.split('\t')
-                        .find_map(|f| f.strip_prefix(name))
-                        .and_then(|v| v.trim_end_matches(" ms").parse::<f64>().ok())
-                };
-                let entry = by_id
-                    .entry(id)
-                    .or_insert((ts, 0.0, None, None, stream.to_owned()));
-                entry.1 = field("Duration: ").unwrap_or(0.0);
-                entry.2 = field("Init Duration: ");
-                entry.4 = stream.to_owned();
-            } else if let Ok(v) = serde_json::from_str::<Value>(msg)
-                && v.get("_aws").is_some()
-            {
-                let id = v["RequestId"].as_str().unwrap_or_default().to_owned();
-                let entry = by_id
-                    .entry(id)
-                    .or_insert((ts, 0.0, None, None, stream.to_owned()));
-                entry.3 = v["CacheHit"].as_i64();
-            } else if let Some(id) = msg.strip_prefix("START RequestId: ") {
-                let id = id.split(' ').next().unwrap_or_default().to_owned();
-                let entry = by_id
-                    .entry(id)
-                    .or_insert((ts, 0.0, None, None, stream.to_owned()));
-                entry.0 = ts;
-            }
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
+    for e in &function_log_events(cloud.get(), function).await {
+        let msg = e.message().unwrap_or_default();
+        let stream = e.log_stream_name().unwrap_or_default();
+        let ts = e.timestamp().unwrap_or(0);
+        if let Some(rest) = msg.strip_prefix("REPORT RequestId: ") {
+            let id = rest.split('\t').next().unwrap_or_default().to_owned();
+            let field = |name: &str| {
+                rest.split('\t')
+                    .find_map(|f| f.strip_prefix(name))
+                    .and_then(|v| v.trim_end_matches(" ms").parse::<f64>().ok())
+            };
+            let entry = by_id
+                .entry(id)
+                .or_insert((ts, 0.0, None, None, stream.to_owned()));
+            entry.1 = field("Duration: ").unwrap_or(0.0);
+            entry.2 = field("Init Duration: ");
+            entry.4 = stream.to_owned();
+        } else if let Ok(v) = serde_json::from_str::<Value>(msg)
+            && v.get("_aws").is_some()
+        {
+            let id = v["RequestId"].as_str().unwrap_or_default().to_owned();
+            let entry = by_id
+                .entry(id)
+                .or_insert((ts, 0.0, None, None, stream.to_owned()));
+            entry.3 = v["CacheHit"].as_i64();
+        } else if let Some(id) = msg.strip_prefix("START RequestId: ") {
+            let id = id.split(' ').next().unwrap_or_default().to_owned();
+            let entry = by_id
+                .entry(id)
+                .or_insert((ts, 0.0, None, None, stream.to_owned()));
+            entry.0 = ts;
         }
     }
     let mut v: Vec<_> = by_id.into_values().collect();
@@ -226,53 +211,38 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 /// upload times, the time from its answer to the REPORT line, and how long
 /// an environment sat between one REPORT and its next START.
 async fn breakdown(cloud: &Cloud, function: &str) {
-    let client = logs(cloud.get(), None);
-    let mut token = None;
     let mut traces: HashMap<String, Trace> = HashMap::new();
-    loop {
-        let page = client
-            .filter_log_events()
-            .log_group_name(format!("/aws/lambda/{function}"))
-            .set_next_token(token)
-            .send()
-            .await
-            .expect("filter_log_events");
-        for e in page.events() {
-            let msg = e.message().unwrap_or_default();
-            let ts = e.timestamp().unwrap_or(0);
-            let stream = e.log_stream_name().unwrap_or_default().to_owned();
-            let id_of = |rest: &str| {
-                rest.split(['\t', ' '])
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            if let Some(rest) = msg.strip_prefix("REPORT RequestId: ") {
-                let t = traces.entry(id_of(rest)).or_default();
-                t.report = Some(ts);
-                t.stream = stream;
-                t.duration = rest
-                    .split('\t')
-                    .find_map(|f| f.strip_prefix("Duration: "))
-                    .and_then(|v| v.trim_end_matches(" ms").parse::<f64>().ok())
-                    .unwrap_or(0.0);
-            } else if let Some(rest) = msg.strip_prefix("START RequestId: ") {
-                traces.entry(id_of(rest)).or_default().start = Some(ts);
-            } else if let Ok(v) = serde_json::from_str::<Value>(msg)
-                && v.get("_aws").is_some()
-                && v["InputKey"].as_str().is_some_and(|k| !k.is_empty())
-            {
-                let id = v["RequestId"].as_str().unwrap_or_default().to_owned();
-                traces.entry(id).or_default().metrics = Some((
-                    ts,
-                    v["ScriptMs"].as_f64().unwrap_or(0.0),
-                    v["UploadMs"].as_f64().unwrap_or(0.0),
-                ));
-            }
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
+    for e in &function_log_events(cloud.get(), function).await {
+        let msg = e.message().unwrap_or_default();
+        let ts = e.timestamp().unwrap_or(0);
+        let stream = e.log_stream_name().unwrap_or_default().to_owned();
+        let id_of = |rest: &str| {
+            rest.split(['\t', ' '])
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        if let Some(rest) = msg.strip_prefix("REPORT RequestId: ") {
+            let t = traces.entry(id_of(rest)).or_default();
+            t.report = Some(ts);
+            t.stream = stream;
+            t.duration = rest
+                .split('\t')
+                .find_map(|f| f.strip_prefix("Duration: "))
+                .and_then(|v| v.trim_end_matches(" ms").parse::<f64>().ok())
+                .unwrap_or(0.0);
+        } else if let Some(rest) = msg.strip_prefix("START RequestId: ") {
+            traces.entry(id_of(rest)).or_default().start = Some(ts);
+        } else if let Ok(v) = serde_json::from_str::<Value>(msg)
+            && v.get("_aws").is_some()
+            && v["InputKey"].as_str().is_some_and(|k| !k.is_empty())
+        {
+            let id = v["RequestId"].as_str().unwrap_or_default().to_owned();
+            traces.entry(id).or_default().metrics = Some((
+                ts,
+                v["ScriptMs"].as_f64().unwrap_or(0.0),
+                v["UploadMs"].as_f64().unwrap_or(0.0),
+            ));
         }
     }
     let files: Vec<&Trace> = traces.values().filter(|t| t.metrics.is_some()).collect();

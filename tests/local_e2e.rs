@@ -68,27 +68,12 @@ async fn supervisor_fn(
 
 /// Every log line of a function's group, through FilterLogEvents pages.
 async fn log_lines(cloud: &Cloud, function: &str) -> Vec<(String, String)> {
-    let client = logs(cloud.get(), None);
     let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let page = client
-            .filter_log_events()
-            .log_group_name(format!("/aws/lambda/{function}"))
-            .set_next_token(token)
-            .send()
-            .await
-            .expect("filter_log_events");
-        for e in page.events() {
-            out.push((
-                e.log_stream_name().unwrap_or_default().to_owned(),
-                e.message().unwrap_or_default().to_owned(),
-            ));
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
+    for e in &function_log_events(cloud.get(), function).await {
+        out.push((
+            e.log_stream_name().unwrap_or_default().to_owned(),
+            e.message().unwrap_or_default().to_owned(),
+        ));
     }
     out
 }

@@ -94,6 +94,31 @@ client_fn!(lambda, aws_sdk_lambda);
 client_fn!(logs, aws_sdk_cloudwatchlogs);
 client_fn!(cloudwatch, aws_sdk_cloudwatch);
 
+/// Every log event of `function`'s log group (`/aws/lambda/NAME`), all
+/// FilterLogEvents pages, interleaved in time order.
+pub async fn function_log_events(
+    cloud: &LocalCloud,
+    function: &str,
+) -> Vec<aws_sdk_cloudwatchlogs::types::FilteredLogEvent> {
+    let client = logs(cloud, None);
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = client
+            .filter_log_events()
+            .log_group_name(format!("/aws/lambda/{function}"))
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("filter_log_events");
+        out.extend_from_slice(page.events());
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return out;
+        }
+    }
+}
+
 /// The workspace's supervisor binary (built by `cargo test --workspace`;
 /// built here if a narrower command skipped it).
 pub fn supervisor_bin() -> PathBuf {
