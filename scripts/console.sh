@@ -15,7 +15,8 @@ if ! dpkg -s busybox-static >/dev/null 2>&1; then
 fi
 echo "== building scar-tui and the supervisor (the first build takes a few minutes)" >&2
 cargo build -q -p scar-tui -p scar-supervisor
-target="${CARGO_TARGET_DIR:-/var/tmp/scar-tui-target}/debug"
+# Where Cargo put them: this clone's target/ unless CARGO_TARGET_DIR says otherwise.
+target="$(cargo metadata --format-version 1 --no-deps | grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4)/debug"
 # The supervisor is found beside scar-tui; SCAR_SUPERVISOR says it anyway.
 export SCAR_SUPERVISOR="$target/scar-supervisor"
 exec "$target/scar-tui" "$@"

@@ -16,7 +16,8 @@ if ! dpkg -s busybox-static >/dev/null 2>&1; then
 fi
 echo "== building (the first build takes a few minutes)"
 cargo build -q -p scar-tui -p scar-supervisor
-target="${CARGO_TARGET_DIR:-/var/tmp/scar-tui-target}/debug"
+# Where Cargo put them: this clone's target/ unless CARGO_TARGET_DIR says otherwise.
+target="$(cargo metadata --format-version 1 --no-deps | grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4)/debug"
 scar="$target/scar-tui"
 demo=$(mktemp -d /tmp/scar-demo.XXXX)
 export SCAR_SUPERVISOR="$target/scar-supervisor"

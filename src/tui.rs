@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use scar_contract::time::Clock;
 use tokio::sync::mpsc;
 
-use crate::app::batch::now_ms;
 use crate::app::console::msg::{Effect, Msg};
 use crate::app::console::tasks::Tasks;
 use crate::app::console::update::App;
@@ -36,6 +36,7 @@ pub async fn run(
     mut app: App,
     mut tasks: Tasks,
     mut messages: mpsc::UnboundedReceiver<Msg>,
+    clock: Clock,
 ) -> std::io::Result<()> {
     let mut terminal = ratatui::try_init()?;
     let mut input = spawn_input();
@@ -72,7 +73,7 @@ pub async fn run(
                 }
             }
             _ = tick.tick() => {
-                let now = now_ms();
+                let now = clock.now_ms();
                 effects.extend(app.tick(now));
                 // Ages and the concurrency chart move once a second.
                 if now / 1000 != second {

@@ -8,7 +8,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use scar_tui::app::batch::now_ms;
 use scar_tui::app::console::msg::Msg;
 use scar_tui::app::console::settings::Settings;
 use scar_tui::app::console::state::{BatchPhase, LogSource, Mode, Side, State};
@@ -24,6 +23,8 @@ struct Console {
     app: App,
     tasks: Tasks,
     rx: UnboundedReceiver<Msg>,
+    /// The clock `tui::run` would tick the app with.
+    clock: scar_contract::time::Clock,
 }
 
 impl Console {
@@ -68,7 +69,7 @@ impl Console {
             );
             let fx = tokio::select! {
                 m = self.rx.recv() => self.app.message(m.expect("tasks alive")),
-                _ = tick.tick() => self.app.tick(now_ms()),
+                _ = tick.tick() => self.app.tick(self.clock.now_ms()),
             };
             self.run(fx);
         }
@@ -136,10 +137,12 @@ async fn the_console_core_drives_a_function_through_the_local_cloud() {
         demo_samples: 0,
     };
     let state = State::new(settings, tasks::backend_info(&cloud));
+    let clock = cloud.clock.clone();
     let mut c = Console {
         app: App::new(state),
         tasks: Tasks::new(cloud, tx, opts),
         rx,
+        clock,
     };
     let long = Duration::from_secs(90);
 

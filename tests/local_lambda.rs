@@ -9,6 +9,8 @@ use aws_sdk_lambda::types::{Environment, FunctionCode, InvocationType, LogType, 
 use base64::Engine;
 use serde_json::Value;
 
+use scar_contract::time::Clock;
+
 use crate::util::*;
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/scar";
@@ -166,6 +168,66 @@ async fn cold_then_warm_in_the_same_environment() {
     );
     assert_eq!(cloud.get().lambda().environments("warm"), 1);
     assert_eq!(cloud.get().lambda().warm_environments("warm"), 1);
+}
+
+/// Time is an input: a cloud whose clock reads a year from now dates its
+/// log streams and metrics by that clock, and reaps an idle environment
+/// when that clock passes the keep-warm period, with no real waiting.
+#[tokio::test(flavor = "multi_thread")]
+async fn keep_warm_and_dates_follow_the_clouds_clock() {
+    let year_ms = 365 * 86_400_000;
+    let clock = Clock::starting_at(Clock::system().now_ms() + year_ms);
+    let cloud = Cloud::start_with(|c| c.clock = clock.clone()).await;
+    let client = lambda(cloud.get(), None);
+    supervisor_fn(&client, cloud.dir.path(), "later", "echo ok\n", 30).await;
+
+    let first = invoke(&client, "later", "{}").await.unwrap();
+    assert_eq!(first.function_error, None, "{}", first.log);
+    assert!(first.log.contains("Init Duration"), "{}", first.log);
+    assert_eq!(cloud.get().lambda().warm_environments("later"), 1);
+
+    // The stream is named for the clock's day, as Lambda names it.
+    let day = scar_contract::time::iso8601_millis(clock.now_ms())[..10].replace('-', "/");
+    let streams = logs(cloud.get(), None)
+        .describe_log_streams()
+        .log_group_name("/aws/lambda/later")
+        .send()
+        .await
+        .expect("describe_log_streams");
+    let names: Vec<&str> = streams
+        .log_streams()
+        .iter()
+        .filter_map(|s| s.log_stream_name())
+        .collect();
+    assert!(
+        names.iter().all(|n| n.starts_with(&day)),
+        "{names:?} vs {day}"
+    );
+
+    // Lambda's own metrics are recorded at the clock's now, so they are
+    // inside a window around it (and would be dropped if stamped a year
+    // earlier, 15 days being CloudWatch's retention).
+    let invocations = cloud.get().metrics().query(
+        "AWS/Lambda",
+        "Invocations",
+        &[("FunctionName".to_owned(), "later".to_owned())],
+        clock.now_ms() - 600_000,
+        clock.now_ms() + 60_000,
+        60,
+        scar_tui::local::metrics::Stat::Sum,
+    );
+    assert_eq!(invocations.iter().map(|(_, v)| v).sum::<f64>(), 1.0);
+
+    // Past the keep-warm period (120 s in tests) by the clock: reaped
+    // within the reaper's half-second wake-up, and the next run is cold.
+    clock.advance(Duration::from_secs(121));
+    let reaped = eventually(Duration::from_secs(10), || async {
+        (cloud.get().lambda().environments("later") == 0).then_some(())
+    })
+    .await;
+    assert!(reaped.is_some(), "the idle environment outlived keep-warm");
+    let again = invoke(&client, "later", "{}").await.unwrap();
+    assert!(again.log.contains("Init Duration"), "{}", again.log);
 }
 
 #[tokio::test(flavor = "multi_thread")]

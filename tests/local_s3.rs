@@ -66,7 +66,14 @@ impl Direct {
             secret_access_key: "local-test-secret-0000000000000000000000".into(),
         };
         let sink = Arc::new(Recorder::default());
-        let service = s3::build(dir, &key, REGION, sink.clone()).expect("s3 builds");
+        let service = s3::build(
+            dir,
+            &key,
+            REGION,
+            sink.clone(),
+            scar_contract::time::Clock::system(),
+        )
+        .expect("s3 builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {

@@ -20,10 +20,16 @@ pub struct Cloud {
 impl Cloud {
     /// Starts a cloud with test-friendly timings.
     pub async fn start() -> Cloud {
+        Cloud::start_with(|_| {}).await
+    }
+
+    /// Starts a cloud with test-friendly timings, then `adjust`'s changes
+    /// (a clock of its own, say).
+    pub async fn start_with(adjust: impl FnOnce(&mut LocalConfig)) -> Cloud {
         let dir = tempfile::tempdir().expect("tempdir");
-        let cloud = LocalCloud::start(test_config(dir.path()))
-            .await
-            .expect("local cloud starts");
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        let cloud = LocalCloud::start(config).await.expect("local cloud starts");
         Cloud {
             cloud: Some(cloud),
             dir,
@@ -64,6 +70,17 @@ fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
         .build_https()
 }
 
+/// Signs with the cloud's clock, as a client whose clock agrees with the
+/// server's does (SigV4 allows 15 minutes of skew).
+#[derive(Debug)]
+pub struct CloudTime(pub scar_contract::time::Clock);
+
+impl aws_smithy_async::time::TimeSource for CloudTime {
+    fn now(&self) -> std::time::SystemTime {
+        self.0.now()
+    }
+}
+
 macro_rules! client_fn {
     ($name:ident, $krate:ident $(, $extra:ident)?) => {
         /// An SDK client for the cloud, signed with its key (or `secret` if given).
@@ -82,6 +99,7 @@ macro_rules! client_fn {
                 .credentials_provider(creds)
                 .endpoint_url(cloud.endpoint())
                 .http_client(http_client())
+                .time_source(CloudTime(cloud.clock().clone()))
                 $(.$extra(true))?
                 .build();
             $krate::Client::from_conf(conf)
@@ -119,29 +137,58 @@ pub async fn function_log_events(
     }
 }
 
-/// The workspace's supervisor binary (built by `cargo test --workspace`;
-/// built here if a narrower command skipped it).
+/// The workspace's supervisor binary, from this checkout, in the target
+/// folder the running test or bench came from (Cargo's layout:
+/// `<target>/<profile>/deps/<test>`), never a fixed path.
+///
+/// In a debug run, Cargo is asked once per test process to bring the
+/// workspace's test build up to date: a no-op after `cargo test
+/// --workspace` (the README's command), and what makes a narrower command
+/// (`cargo test -p scar-tui`) use a supervisor built from these sources
+/// rather than a stale one. It is the same command on purpose: building
+/// `-p scar-supervisor` alone unifies features differently and would
+/// rebuild half the dependency tree back and forth. A bench (release)
+/// builds it only when missing.
 pub fn supervisor_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join("scar-supervisor");
-    if !bin.exists() {
-        // Built with the profile of the running test or bench (a bench runs
-        // from `release/`): the binary must land where it is looked for.
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = std::process::Command::new(cargo);
-        cmd.args(["build", "-p", "scar-supervisor", "--bin", "scar-supervisor"]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
-        assert!(
-            ok && bin.exists(),
-            "scar-supervisor binary missing at {}",
-            bin.display()
-        );
-    }
-    bin
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test exe");
+            let profile_dir = exe.parent().and_then(Path::parent).expect("profile dir");
+            let target_dir = profile_dir.parent().expect("target dir");
+            let bin = profile_dir.join("scar-supervisor");
+            let release = profile_dir.file_name().is_some_and(|n| n == "release");
+            if release && bin.exists() {
+                return bin;
+            }
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut cmd = std::process::Command::new(cargo);
+            if release {
+                cmd.args([
+                    "build",
+                    "--release",
+                    "-p",
+                    "scar-supervisor",
+                    "--bin",
+                    "scar-supervisor",
+                ]);
+            } else {
+                cmd.args(["test", "--workspace", "--no-run"]);
+            }
+            cmd.arg("-q")
+                .arg("--manifest-path")
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+                .arg("--target-dir")
+                .arg(target_dir);
+            let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
+            assert!(
+                ok && bin.exists(),
+                "scar-supervisor binary missing at {}",
+                bin.display()
+            );
+            bin
+        })
+        .clone()
 }
 
 /// Builds the offline busybox demo image (scripts/demo-image.sh) once per

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use scar_contract::time::Clock;
 use serde::Serialize;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -99,6 +100,8 @@ pub struct BatchOptions {
     pub backoff_base: Duration,
     /// Largest backoff ceiling.
     pub backoff_cap: Duration,
+    /// The clock the journal's records are stamped by.
+    pub clock: Clock,
 }
 
 impl Default for BatchOptions {
@@ -110,6 +113,7 @@ impl Default for BatchOptions {
             attempt_timeout: Duration::from_secs(30),
             backoff_base: Duration::from_millis(100),
             backoff_cap: Duration::from_secs(20),
+            clock: Clock::system(),
         }
     }
 }
@@ -276,6 +280,7 @@ enum ToJournal {
 async fn journal_writer(
     mut j: Journal,
     mut rx: mpsc::UnboundedReceiver<ToJournal>,
+    clock: Clock,
 ) -> (Journal, Result<(), JournalError>) {
     let mut pending = false;
     let mut deadline = tokio::time::Instant::now();
@@ -284,7 +289,10 @@ async fn journal_writer(
         tokio::select! {
             msg = rx.recv() => match msg {
                 Some(ToJournal::Intent(keys, reply)) => {
-                    j.push(&Record::Intent { ms: now_ms(), keys });
+                    j.push(&Record::Intent {
+                        ms: clock.now_ms(),
+                        keys,
+                    });
                     let r = j.sync().await;
                     pending = false;
                     let failed = r.is_err();
@@ -315,14 +323,6 @@ async fn journal_writer(
     }
 }
 
-/// Milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// Sends one `Event` invoke per key from `pages` that `skip` does not
 /// exclude, journaling as it goes. Returns the journal for further records.
 #[allow(clippy::too_many_arguments)]
@@ -340,7 +340,7 @@ pub async fn dispatch<I: Invoker, P: KeyPages>(
     let opts = Arc::new(opts.clone());
     let (function, bucket): (Arc<str>, Arc<str>) = (function.into(), bucket.into());
     let (jtx, jrx) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(journal_writer(journal, jrx));
+    let writer = tokio::spawn(journal_writer(journal, jrx, opts.clock.clone()));
 
     // The listing runs a few pages ahead of the dispatch, no more.
     let (page_tx, mut page_rx) = mpsc::channel::<Result<Vec<String>, AwsError>>(4);

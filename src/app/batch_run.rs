@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::batch::{
-    BatchError, BatchOptions, BatchProgress, DispatchReport, InputKeys, KeyList, dispatch, now_ms,
+    BatchError, BatchOptions, BatchProgress, DispatchReport, InputKeys, KeyList, dispatch,
 };
 use super::completion::{Outcome, Tracker, TrackerOptions};
 use super::journal::{Campaign, Journal, JournalError, KeyState, Record, journal_path, replay};
@@ -288,13 +288,15 @@ pub async fn run(
         }
         Some(c) if !opts.fresh && !c.complete && same_input(&c) => {
             let mut j = Journal::open(&path)?;
-            j.push(&Record::Resume { ms: now_ms() });
+            j.push(&Record::Resume {
+                ms: cloud.clock.now_ms(),
+            });
             ("resume", c, j)
         }
         _ => {
             let begin = Record::Begin {
                 run: uuid::Uuid::new_v4().to_string(),
-                ms: now_ms(),
+                ms: cloud.clock.now_ms(),
                 function: function.to_owned(),
                 bucket: input.bucket.clone(),
                 prefix: input.prefix.clone(),
@@ -379,7 +381,10 @@ pub async fn run(
         complete = report.rejected.is_empty() && campaign.in_doubt().is_empty();
         if complete {
             let keys = campaign.acknowledged().count() as u64;
-            journal.push(&Record::Complete { ms: now_ms(), keys });
+            journal.push(&Record::Complete {
+                ms: cloud.clock.now_ms(),
+                keys,
+            });
             journal.sync().await?;
             campaign.complete = true;
         }

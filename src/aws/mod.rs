@@ -7,6 +7,7 @@
 //! and region. Either way the same aws-sdk clients make the same calls:
 //! what works locally works on AWS.
 
+use scar_contract::time::Clock;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -157,6 +158,8 @@ pub struct Cloud {
     pub endpoint: Option<String>,
     /// The AWS profile, if one was named.
     pub profile: Option<String>,
+    /// The clock every "now" of the commands and the console is read from.
+    pub clock: Clock,
     /// The in-process local cloud, kept alive as long as the clients.
     local: Option<Arc<LocalCloud>>,
 }
@@ -234,6 +237,7 @@ impl Cloud {
             region: region.to_owned(),
             endpoint: Some(endpoint.to_owned()),
             profile: None,
+            clock: Clock::system(),
             local: None,
         }
     }
@@ -273,6 +277,7 @@ impl Cloud {
                     region,
                     endpoint: None,
                     profile: opts.profile,
+                    clock: Clock::system(),
                     local: None,
                 })
             }

@@ -101,8 +101,9 @@ pub async fn run(g: &Global) -> color_eyre::Result<()> {
         );
     }
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let clock = cloud.clock.clone();
     let tasks = tasks::Tasks::new(cloud, tx, opts);
-    scar_tui::tui::run(App::new(state), tasks, rx)
+    scar_tui::tui::run(App::new(state), tasks, rx, clock)
         .await
         .wrap_err("the console's terminal")?;
     Ok(())

@@ -43,7 +43,7 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
         }
         return Ok(());
     }
-    let mut start = super::since_ms(a.since);
+    let mut start = super::since_ms(&cloud.clock, a.since);
     let mut seen: HashSet<String> = HashSet::new();
     loop {
         let lines = cloud

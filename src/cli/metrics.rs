@@ -27,7 +27,7 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
     let cloud = super::connect(g).await?;
     let mut j = Joiner::default();
     for l in cloud
-        .log_lines(&a.name, Some(super::since_ms(a.since)), None)
+        .log_lines(&a.name, Some(super::since_ms(&cloud.clock, a.since)), None)
         .await?
     {
         j.push(l.timestamp, &l.stream, &l.message);

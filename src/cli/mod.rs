@@ -54,13 +54,9 @@ pub fn parse_duration(text: &str) -> color_eyre::Result<std::time::Duration> {
     Ok(std::time::Duration::from_secs(secs))
 }
 
-/// Milliseconds since the epoch, `ago` before now.
-pub fn since_ms(ago: std::time::Duration) -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    now - ago.as_millis() as i64
+/// Milliseconds since the epoch, `ago` before `clock`'s now.
+pub fn since_ms(clock: &scar_contract::time::Clock, ago: std::time::Duration) -> i64 {
+    clock.now_ms() - ago.as_millis() as i64
 }
 
 /// Prints a value as pretty JSON.

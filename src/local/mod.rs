@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use scar_contract::time::Clock;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -148,6 +149,8 @@ pub struct LocalConfig {
     /// Delays before the two retries of a failed `Event` invocation (AWS
     /// waits about 1 and 2 minutes; locally the default is 1 and 2 seconds).
     pub retry_delays: [Duration; 2],
+    /// The clock of every service (the system's; tests set their own).
+    pub clock: Clock,
 }
 
 impl LocalConfig {
@@ -167,12 +170,14 @@ impl LocalConfig {
             keep_warm: Duration::from_secs(15 * 60),
             account_concurrency: 1000,
             retry_delays: [Duration::from_secs(1), Duration::from_secs(2)],
+            clock: Clock::system(),
         }
     }
 }
 
 /// A running local cloud.
 pub struct LocalCloud {
+    clock: Clock,
     endpoint: String,
     key: AccessKey,
     region: String,
@@ -216,7 +221,7 @@ impl LocalCloud {
             .map_err(|source| LocalError::Bind { addr, source })?;
         let endpoint = format!("http://{local}");
 
-        let metrics = metrics::MetricStore::open(&data.join("metrics"))?;
+        let metrics = metrics::MetricStore::open(&data.join("metrics"), config.clock.clone())?;
         let logs = logs::LogStore::open(&data.join("logs"), metrics.clone())?;
         let lambda = lambda::Lambda::open(lambda::LambdaSettings {
             dir: data.join("lambda"),
@@ -228,18 +233,27 @@ impl LocalCloud {
             retry_delays: config.retry_delays,
             logs: logs.clone(),
             metrics: metrics.clone(),
+            clock: config.clock.clone(),
         })?;
-        let s3 = s3::build(&data.join("s3"), &key, &config.region, lambda.clone())?;
+        let s3 = s3::build(
+            &data.join("s3"),
+            &key,
+            &config.region,
+            lambda.clone(),
+            config.clock.clone(),
+        )?;
         let services = Arc::new(server::Services {
             key: key.clone(),
             s3,
             lambda: lambda.clone(),
             logs,
             metrics: metrics.clone(),
+            clock: config.clock.clone(),
         });
         let (tx, rx) = watch::channel(false);
-        let server = tokio::spawn(server::serve(listener, services, rx));
+        let server = tokio::spawn(server::serve(listener, server::cloud_handler(services), rx));
         Ok(LocalCloud {
+            clock: config.clock.clone(),
             endpoint,
             key,
             region: config.region,
@@ -258,6 +272,11 @@ impl LocalCloud {
     /// The install's access key.
     pub fn key(&self) -> &AccessKey {
         &self.key
+    }
+
+    /// The clock every service reads.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The region.

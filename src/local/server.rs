@@ -103,13 +103,8 @@ pub struct Services {
     pub logs: Arc<logs::LogStore>,
     /// CloudWatch metrics.
     pub metrics: Arc<metrics::MetricStore>,
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    /// The clock SigV4's allowed skew is measured against.
+    pub clock: scar_contract::time::Clock,
 }
 
 async fn handle(
@@ -156,7 +151,7 @@ async fn handle(
         &parts.headers,
         &body,
         &services.key,
-        now_secs(),
+        services.clock.now_secs(),
     ) {
         let status = match e {
             sigv4::AuthError::Missing | sigv4::AuthError::Malformed(_) => StatusCode::BAD_REQUEST,
@@ -184,13 +179,79 @@ async fn handle(
     })
 }
 
+/// What answers one request: the cloud's router, or a test's.
+pub type Handler = Arc<
+    dyn Fn(Request<Incoming>) -> futures_util::future::BoxFuture<'static, Response<Body>>
+        + Send
+        + Sync,
+>;
+
+/// The local cloud's handler: routes to the services, survives a panicking
+/// handler (the request gets a 500 in its service's protocol, the panic is
+/// logged, the next request is served), and dates every response by the
+/// cloud's clock, as AWS's `Date` header does (SDKs correct their signing
+/// clock from it).
+pub fn cloud_handler(services: Arc<Services>) -> Handler {
+    Arc::new(move |req| {
+        let services = services.clone();
+        Box::pin(async move {
+            let clock = services.clock.clone();
+            let protocol = match classify(req.method(), req.uri(), req.headers()) {
+                Route::S3 => Protocol::Query,
+                Route::Lambda => Protocol::RestJson,
+                Route::Logs => Protocol::AwsJson11,
+                Route::Metrics(p) => p,
+            };
+            let answer = async move {
+                match handle(req, services).await {
+                    Ok(r) => r,
+                    Err(never) => match never {},
+                }
+            };
+            let mut response = guarded(protocol, answer).await;
+            if let Ok(date) =
+                http::HeaderValue::from_str(&scar_contract::time::http_date(clock.now_ms()))
+            {
+                response.headers_mut().insert(http::header::DATE, date);
+            }
+            response
+        })
+    })
+}
+
+/// Runs `answer`; a panic in it becomes a 500 in `protocol` (logged with
+/// its message), so one bad request cannot take the cloud down.
+pub async fn guarded(
+    protocol: Protocol,
+    answer: impl std::future::Future<Output = Response<Body>>,
+) -> Response<Body> {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(answer).catch_unwind().await {
+        Ok(r) => r,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_owned());
+            tracing::error!(panic = %what, "a request handler panicked; answered 500");
+            protocol::error(
+                protocol,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                if protocol == Protocol::Query {
+                    "InternalError"
+                } else {
+                    "ServiceException"
+                },
+                "the local cloud failed on this request (its log has the details); it goes on serving",
+            )
+        }
+    }
+}
+
 /// Accepts connections until `shutdown` turns true. Only loopback peers are
 /// served (the listener is bound to 127.0.0.1; this is a second fence).
-pub async fn serve(
-    listener: TcpListener,
-    services: Arc<Services>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub async fn serve(listener: TcpListener, handler: Handler, mut shutdown: watch::Receiver<bool>) {
     loop {
         let (stream, peer): (_, SocketAddr) = tokio::select! {
             r = listener.accept() => match r {
@@ -209,10 +270,13 @@ pub async fn serve(
         // Nagle's algorithm on, each waits for the client's delayed ACK
         // (40 ms on Linux), which dominated every S3 call of a function.
         let _ = stream.set_nodelay(true);
-        let services = services.clone();
+        let handler = handler.clone();
         let mut conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req| handle(req, services.clone()));
+            let svc = hyper::service::service_fn(move |req| {
+                let answer = handler(req);
+                async move { Ok::<_, Infallible>(answer.await) }
+            });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection(TokioIo::new(stream), svc);
             tokio::select! {
@@ -226,6 +290,42 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One HTTP/1.1 request on a new connection; the status code.
+    async fn status_of(addr: SocketAddr, path: &str) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).await.unwrap();
+        text.split(' ').nth(1).unwrap().parse().unwrap()
+    }
+
+    /// A handler that panics answers 500, and the same server serves the
+    /// next request (the process unwinds; only that request fails).
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let handler: Handler = Arc::new(|req: Request<Incoming>| {
+            let boom = req.uri().path() == "/boom";
+            Box::pin(guarded(Protocol::RestJson, async move {
+                assert!(!boom, "injected failure");
+                protocol::json(Protocol::RestJson, StatusCode::OK, &serde_json::json!({}))
+            }))
+        });
+        let (stop, rx) = watch::channel(false);
+        let server = tokio::spawn(serve(listener, handler, rx));
+        assert_eq!(status_of(addr, "/ok").await, 200);
+        assert_eq!(status_of(addr, "/boom").await, 500);
+        assert_eq!(status_of(addr, "/ok").await, 200);
+        let _ = stop.send(true);
+        server.await.unwrap();
+    }
 
     #[test]
     fn routes_by_shape() {

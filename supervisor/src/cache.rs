@@ -14,7 +14,6 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -141,20 +140,19 @@ impl Cache {
         serde_json::from_slice(&fs::read(path).ok()?).ok()
     }
 
-    /// Remembers that `reference_key` resolves to `digest`.
+    /// Remembers that `reference_key` resolves to `digest`, as of
+    /// `resolved_at` (seconds since the epoch).
     pub fn remember(
         &self,
         reference_key: &str,
         reference: &str,
         digest: &str,
+        resolved_at: u64,
     ) -> Result<(), CacheError> {
         let res = Resolution {
             reference: reference.to_owned(),
             digest: digest.to_owned(),
-            resolved_at: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
+            resolved_at,
         };
         let bytes = serde_json::to_vec(&res).map_err(|e| CacheError::Io {
             path: self.ref_path(reference_key),
@@ -344,7 +342,7 @@ mod tests {
         let img = s.commit(meta.clone()).unwrap();
         assert!(img.rootfs.join("proc").is_dir());
         assert_eq!(cache.lookup(&d).unwrap().meta, meta);
-        cache.remember("ref-key", "r", &d).unwrap();
+        cache.remember("ref-key", "r", &d, 7).unwrap();
         assert_eq!(cache.resolution("ref-key").unwrap().digest, d);
     }
 }

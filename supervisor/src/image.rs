@@ -8,7 +8,9 @@
 //! into place.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use scar_contract::time::Clock;
 
 use serde::Deserialize;
 
@@ -190,6 +192,7 @@ pub struct ImageStore {
     cache: Cache,
     refresh: Refresh,
     registry: RegistryOptions,
+    clock: Clock,
 }
 
 impl ImageStore {
@@ -199,7 +202,14 @@ impl ImageStore {
             cache,
             refresh,
             registry,
+            clock: Clock::system(),
         }
+    }
+
+    /// The same store, judging the age of tag resolutions by `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The cache.
@@ -240,7 +250,12 @@ impl ImageStore {
                 blocking(move || crate::layout::pull_docker_archive(&cache, &path, &shown)).await?
             }
         };
-        self.cache.remember(&key, &shown, &image.meta.digest)?;
+        self.cache.remember(
+            &key,
+            &shown,
+            &image.meta.digest,
+            self.clock.now_secs().max(0) as u64,
+        )?;
         match unpacked {
             None => Ok(hit(image, started, true)),
             Some(t) => {
@@ -260,10 +275,7 @@ impl ImageStore {
             Refresh::Never => true,
             Refresh::Always => false,
             Refresh::After(d) => {
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
+                let now = self.clock.now_secs().max(0) as u64;
                 now.saturating_sub(resolved_at) < d.as_secs()
             }
         }
@@ -296,7 +308,7 @@ fn resolution_key(reference: &ImageRef) -> Result<String, ImageError> {
         let mtime = m
             .modified()
             .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| d.as_nanos())
             .unwrap_or(0);
         let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());

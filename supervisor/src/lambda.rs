@@ -93,7 +93,7 @@ async fn handle(state: &State, ev: LambdaEvent<Value>) -> Result<Value, Diagnost
                 status: "preheated".into(),
                 ..Default::default()
             };
-            println!("{}", m.line());
+            println!("{}", m.line(now_ms()));
             return Ok(json!({
                 "status": "preheated",
                 "request_id": ctx.request_id,
@@ -197,7 +197,7 @@ async fn run_one(
         _ => Ok(Vec::new()),
     };
     outcome.metrics.upload_ms = upload_started.elapsed().as_millis() as u64;
-    println!("{}", outcome.metrics.line());
+    println!("{}", outcome.metrics.line(now_ms()));
     let uploaded = uploaded.map_err(|e| diag("StagingError", e.to_string()))?;
     let m = &outcome.metrics;
     let summary = json!({

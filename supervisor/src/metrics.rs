@@ -82,13 +82,10 @@ impl InvocationMetrics {
         })
     }
 
-    /// The line as printed (one line of compact JSON, no newline).
-    pub fn line(&self) -> String {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        self.to_json(now).to_string()
+    /// The line as printed (one line of compact JSON, no newline),
+    /// stamped `now_ms`.
+    pub fn line(&self, now_ms: u64) -> String {
+        self.to_json(now_ms).to_string()
     }
 }
 
@@ -105,7 +102,7 @@ mod tests {
             exit_code: 3,
             ..Default::default()
         };
-        let line = m.line();
+        let line = m.line(1_000);
         assert!(!line.contains('\n'));
         let v: Value = serde_json::from_str(&line).unwrap();
         let cw = &v["_aws"]["CloudWatchMetrics"][0];

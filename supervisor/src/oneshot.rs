@@ -92,7 +92,7 @@ pub async fn run(req: &OneShot) -> Result<i32, String> {
     })?;
     let copied = stage::copy_outputs(&outcome.outputs, &req.output_dir);
     outcome.metrics.upload_ms = copy_started.elapsed().as_millis() as u64;
-    println!("{}", outcome.metrics.line());
+    println!("{}", outcome.metrics.line(now_ms()));
     copied.map_err(|e| format!("copying outputs: {e}"))?;
     if outcome.timed_out {
         eprintln!(

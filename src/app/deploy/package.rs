@@ -42,7 +42,8 @@ pub struct Package {
 }
 
 /// Finds the supervisor: `SCAR_SUPERVISOR` if set, else `scar-supervisor`
-/// beside the running executable.
+/// beside the running executable, else the one Cargo's `supervisor`
+/// profile built next to it (`target/supervisor/` beside `target/release/`).
 pub fn find_supervisor() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("SCAR_SUPERVISOR").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
@@ -50,18 +51,28 @@ pub fn find_supervisor() -> Result<PathBuf, String> {
             Ok(p)
         } else {
             Err(format!(
-                "SCAR_SUPERVISOR={} is not a file: point it at a scar-supervisor binary (cargo build --release -p scar-supervisor)",
+                "SCAR_SUPERVISOR={} is not a file: point it at a scar-supervisor binary (cargo build --profile supervisor -p scar-supervisor)",
                 p.display()
             ))
         };
     }
-    let beside = std::env::current_exe()
+    let exe_dir = std::env::current_exe()
         .ok()
-        .and_then(|e| e.parent().map(|d| d.join("scar-supervisor")));
+        .and_then(|e| e.parent().map(Path::to_owned));
+    let beside = exe_dir.as_ref().map(|d| d.join("scar-supervisor"));
+    let profile_build = exe_dir
+        .as_ref()
+        .and_then(|d| d.parent())
+        .map(|t| t.join("supervisor").join("scar-supervisor"));
+    if let Some(p) = profile_build.filter(|p| p.is_file())
+        && !beside.as_ref().is_some_and(|b| b.is_file())
+    {
+        return Ok(p);
+    }
     match beside {
         Some(p) if p.is_file() => Ok(p),
         other => Err(format!(
-            "no supervisor binary{}: build it (cargo build --release -p scar-supervisor) and keep it beside scar-tui, or set SCAR_SUPERVISOR=PATH",
+            "no supervisor binary{}: build it (cargo build --profile supervisor -p scar-supervisor) and keep it beside scar-tui, or set SCAR_SUPERVISOR=PATH",
             other
                 .map(|p| format!(" at {}", p.display()))
                 .unwrap_or_default()
@@ -122,7 +133,7 @@ pub fn package(script: &str, supervisor: &Path, backend: Backend) -> Result<Pack
     let zip = buf.into_inner();
     if zip.len() > MAX_ZIP_BYTES {
         return Err(format!(
-            "the package is {} MB, over Lambda's 50 MB: {} is a debug build; build the release supervisor (cargo build --release -p scar-supervisor, see README) and point SCAR_SUPERVISOR at it",
+            "the package is {} MB, over Lambda's 50 MB: {} is a debug build; build the release supervisor (cargo build --profile supervisor -p scar-supervisor, see README) and point SCAR_SUPERVISOR at it",
             zip.len() / (1024 * 1024),
             supervisor.display()
         ));

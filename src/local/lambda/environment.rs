@@ -16,11 +16,12 @@
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use scar_contract::time::Clock;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::output::{Capture, Output};
@@ -49,6 +50,8 @@ pub struct Spawn {
     pub memory_mb: u32,
     /// The log group.
     pub log_group: String,
+    /// The cloud's clock (stream names, deadlines, keep-warm).
+    pub clock: Clock,
 }
 
 /// A running environment.
@@ -71,7 +74,9 @@ pub struct Environment {
     frozen: AtomicBool,
     /// Completed invocations.
     pub invocations: AtomicU64,
-    last_used: Mutex<Instant>,
+    /// When it last finished an invocation, in ms by `clock`.
+    last_used_ms: AtomicI64,
+    clock: Clock,
     stop: watch::Sender<bool>,
 }
 
@@ -94,16 +99,9 @@ pub struct Ran {
     pub logged: oneshot::Receiver<String>,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// `YYYY/MM/DD/[$LATEST]` + id, Lambda's stream name.
-fn stream_name(id: &str) -> String {
-    let date = super::iso8601(now_ms() as u64);
+/// `YYYY/MM/DD/[$LATEST]` + id, Lambda's stream name, dated `now_ms`.
+fn stream_name(id: &str, now_ms: i64) -> String {
+    let date = scar_contract::time::iso8601_millis(now_ms);
     format!(
         "{}/{}/{}/[$LATEST]{id}",
         &date[0..4],
@@ -116,7 +114,7 @@ impl Environment {
     /// Starts the process. Init completes when it first asks for an event.
     pub async fn spawn(spec: &Spawn, logs: Arc<LogStore>) -> Result<Arc<Environment>, String> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let stream = stream_name(&id);
+        let stream = stream_name(&id, spec.clock.now_ms());
         let tmp = spec.run_dir.join(&id).join("tmp");
         std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
         let (stop, stop_rx) = watch::channel(false);
@@ -210,14 +208,16 @@ impl Environment {
             init_reported: AtomicBool::new(false),
             frozen: AtomicBool::new(false),
             invocations: AtomicU64::new(0),
-            last_used: Mutex::new(Instant::now()),
+            last_used_ms: AtomicI64::new(spec.clock.now_ms()),
+            clock: spec.clock.clone(),
             stop,
         }))
     }
 
-    /// When it last finished an invocation.
-    pub fn last_used(&self) -> Instant {
-        *self.last_used.lock().unwrap_or_else(|p| p.into_inner())
+    /// When it last finished an invocation, in ms since the epoch by the
+    /// cloud's clock.
+    pub fn last_used_ms(&self) -> i64 {
+        self.last_used_ms.load(Ordering::SeqCst)
     }
 
     /// True once the process has exited.
@@ -268,7 +268,9 @@ impl Environment {
     ) -> Ran {
         self.thaw();
         let started = Instant::now();
-        let deadline_ms = now_ms() as u64 + timeout.as_millis() as u64;
+        // The function compares the deadline with its own clock, the host's,
+        // so it is stamped by the host's clock even when the cloud's is set.
+        let deadline_ms = Clock::system().now_ms().max(0) as u64 + timeout.as_millis() as u64;
         self.own_line(
             format!("START RequestId: {request_id} Version: $LATEST"),
             Capture::Begin,
@@ -294,8 +296,8 @@ impl Environment {
                 _ = tokio::time::sleep(timeout) => {
                     healthy = false;
                     let secs = timeout.as_secs_f64();
-                    self.own_line(format!("{} {request_id} Task timed out after {secs:.2} seconds", super::iso8601(now_ms() as u64)), Capture::None);
-                    Outcome::error("Sandbox.Timedout", &format!("{} {request_id} Task timed out after {secs:.2} seconds", super::iso8601(now_ms() as u64)))
+                    self.own_line(format!("{} {request_id} Task timed out after {secs:.2} seconds", super::iso8601(self.clock.now_ms().max(0) as u64)), Capture::None);
+                    Outcome::error("Sandbox.Timedout", &format!("{} {request_id} Task timed out after {secs:.2} seconds", super::iso8601(self.clock.now_ms().max(0) as u64)))
                 }
                 r = exited.wait_for(|e| e.is_some()) => {
                     healthy = false;
@@ -349,7 +351,8 @@ impl Environment {
         let (tail_tx, logged) = oneshot::channel();
         self.own_line(report, Capture::End(tail_tx));
         self.invocations.fetch_add(1, Ordering::Relaxed);
-        *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        self.last_used_ms
+            .store(self.clock.now_ms(), Ordering::SeqCst);
         Ran {
             outcome,
             duration_ms,

@@ -379,7 +379,7 @@ pub fn load_all(root: &Path) -> Result<Vec<FunctionConfig>, LocalError> {
 
 /// ISO 8601 with milliseconds and `+0000`, as Lambda's `LastModified`.
 pub fn lambda_timestamp(ms: u64) -> String {
-    let s = crate::local::lambda::iso8601(ms);
+    let s = super::iso8601(ms);
     format!("{}+0000", s.trim_end_matches('Z'))
 }
 

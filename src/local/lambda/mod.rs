@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::Response;
+use scar_contract::time::Clock;
 use tokio::sync::{Notify, watch};
 
 use super::LocalError;
@@ -66,6 +67,8 @@ pub struct LambdaSettings {
     pub logs: Arc<LogStore>,
     /// Where Lambda's metrics go.
     pub metrics: Arc<MetricStore>,
+    /// The clock for timestamps, deadlines, keep-warm and retry backoff.
+    pub clock: Clock,
 }
 
 /// How an invocation ended, for the API and the queue.
@@ -90,26 +93,16 @@ pub struct Lambda {
 }
 
 /// Formats ms since the epoch as ISO 8601 UTC, always with milliseconds
-/// (as Lambda and S3 write their timestamps); the date arithmetic is the
-/// metrics module's.
+/// (as Lambda and S3 write their timestamps).
 pub fn iso8601(ms: u64) -> String {
-    let secs = (ms / 1000) as i64;
-    let (y, m, d) = super::metrics::iso8601::civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60,
-        ms % 1000
-    )
+    scar_contract::time::iso8601_millis(ms as i64)
 }
 
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+impl Lambda {
+    /// Now, by the cloud's clock, in ms since the epoch.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.settings.clock.now_ms().max(0) as u64
+    }
 }
 
 impl Lambda {
@@ -128,7 +121,7 @@ impl Lambda {
         std::fs::create_dir_all(&run).map_err(|e| LocalError::io(&run, e))?;
         // One environment's scratch churn stays in its own block group.
         super::spread_subdirectories(&run);
-        let queue = queue::Queue::open(&settings.dir.join("queue"))?;
+        let queue = queue::Queue::open(&settings.dir.join("queue"), settings.clock.clone())?;
         let lambda = Arc::new(Lambda {
             settings,
             inner: Mutex::new(inner),
@@ -267,6 +260,16 @@ impl Lambda {
             ("_HANDLER", cfg.handler.clone()),
         ];
         env.extend(fixed.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        // A function shares the host's clock, as a Lambda environment shares
+        // its host's. When that clock is shifted by libfaketime (the suite
+        // run a year ahead or back, scripts/clock-shift-tests.sh), its
+        // variables must reach the environment too, or the function would
+        // sign its S3 calls a year away from the cloud's clock.
+        if std::env::var("LD_PRELOAD").is_ok_and(|v| v.contains("faketime")) {
+            env.extend(
+                std::env::vars().filter(|(k, _)| k == "LD_PRELOAD" || k.starts_with("FAKETIME")),
+            );
+        }
         Spawn {
             function: cfg.name.clone(),
             function_arn: cfg.arn(&s.region),
@@ -276,13 +279,14 @@ impl Lambda {
             env,
             memory_mb: cfg.memory_size,
             log_group: format!("/aws/lambda/{}", cfg.name),
+            clock: s.clock.clone(),
         }
     }
 
     fn count(&self, function: &str, name: &str, value: f64, unit: &str) {
         self.settings
             .metrics
-            .put(datum(function, name, now_ms() as i64, value, unit));
+            .put(datum(function, name, self.now_ms() as i64, value, unit));
     }
 
     /// Runs one invocation, synchronously for the caller. `wait` queues for
@@ -347,7 +351,7 @@ impl Lambda {
             let inner = self.lock();
             inner.functions.get(name).map_or(0, |f| f.busy)
         };
-        let started_ms = now_ms() as i64;
+        let started_ms = self.now_ms() as i64;
         let Ran {
             outcome,
             duration_ms,
@@ -370,7 +374,7 @@ impl Lambda {
         let log_tail = logged.await.unwrap_or_default();
         // One write for the invocation's metrics; concurrency as it was
         // when the invocation started.
-        let ended_ms = now_ms() as i64;
+        let ended_ms = self.now_ms() as i64;
         let failed = matches!(outcome, Outcome::Error { .. });
         self.settings.metrics.put_all([
             datum(

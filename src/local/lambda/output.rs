@@ -12,6 +12,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
+use scar_contract::time::Clock;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::{mpsc, oneshot};
 
@@ -49,20 +50,19 @@ pub enum Capture {
 pub struct Output {
     log: mpsc::UnboundedSender<LogMsg>,
     drains: Vec<mpsc::UnboundedSender<oneshot::Sender<()>>>,
-}
-
-fn now_ms() -> i64 {
-    super::now_ms() as i64
+    clock: Clock,
 }
 
 impl Output {
     /// Starts the writer task for `group`/`stream`.
     pub fn start(logs: Arc<LogStore>, group: String, stream: String) -> Output {
         let (log, rx) = mpsc::unbounded_channel();
+        let clock = logs.clock().clone();
         tokio::spawn(write_logs(logs, group, stream, rx));
         Output {
             log,
             drains: Vec::new(),
+            clock,
         }
     }
 
@@ -70,12 +70,14 @@ impl Output {
     pub fn pump<R: AsyncRead + AsRawFd + Unpin + Send + 'static>(&mut self, pipe: R) {
         let (drain_tx, drain_rx) = mpsc::unbounded_channel();
         self.drains.push(drain_tx);
-        tokio::spawn(pump(pipe, self.log.clone(), drain_rx));
+        tokio::spawn(pump(pipe, self.log.clone(), drain_rx, self.clock.clone()));
     }
 
     /// Queues a line of Lambda's own, stamped now.
     pub fn own_line(&self, text: String, capture: Capture) {
-        let _ = self.log.send(LogMsg::Own(now_ms(), text, capture));
+        let _ = self
+            .log
+            .send(LogMsg::Own(self.clock.now_ms(), text, capture));
     }
 
     /// Returns once every byte the pipes held when called has been read and
@@ -104,8 +106,12 @@ fn unread(fd: RawFd) -> usize {
 
 /// Sends the complete lines of `pending` (and a cut of an over-long one);
 /// false once the writer is gone.
-fn forward_lines(pending: &mut Vec<u8>, tx: &mpsc::UnboundedSender<LogMsg>, at_eof: bool) -> bool {
-    let ts = now_ms();
+fn forward_lines(
+    pending: &mut Vec<u8>,
+    tx: &mpsc::UnboundedSender<LogMsg>,
+    at_eof: bool,
+    ts: i64,
+) -> bool {
     let mut start = 0;
     loop {
         let rest = &pending[start..];
@@ -133,6 +139,7 @@ async fn pump<R: AsyncRead + AsRawFd + Unpin>(
     mut pipe: R,
     tx: mpsc::UnboundedSender<LogMsg>,
     mut drains: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+    clock: Clock,
 ) {
     let fd = pipe.as_raw_fd();
     let mut pending = Vec::new();
@@ -146,7 +153,7 @@ async fn pump<R: AsyncRead + AsRawFd + Unpin>(
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     pending.extend_from_slice(&chunk[..n]);
-                    if !forward_lines(&mut pending, &tx, false) {
+                    if !forward_lines(&mut pending, &tx, false, clock.now_ms()) {
                         return;
                     }
                 }
@@ -170,7 +177,7 @@ async fn pump<R: AsyncRead + AsRawFd + Unpin>(
                             }
                         }
                     }
-                    let alive = forward_lines(&mut pending, &tx, eof);
+                    let alive = forward_lines(&mut pending, &tx, eof, clock.now_ms());
                     let _ = ack.send(());
                     if eof || !alive {
                         return;
@@ -180,7 +187,7 @@ async fn pump<R: AsyncRead + AsRawFd + Unpin>(
             },
         }
     }
-    forward_lines(&mut pending, &tx, true);
+    forward_lines(&mut pending, &tx, true, clock.now_ms());
 }
 
 /// Writes lines to the log store in order, capturing an invocation's lines.
@@ -245,10 +252,10 @@ mod tests {
     fn complete_lines_go_partial_ones_wait() {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut pending = b"a\r\nb\nc".to_vec();
-        assert!(forward_lines(&mut pending, &tx, false));
+        assert!(forward_lines(&mut pending, &tx, false, 0));
         assert_eq!(lines(&mut rx), ["a", "b"]);
         assert_eq!(pending, b"c");
-        assert!(forward_lines(&mut pending, &tx, true));
+        assert!(forward_lines(&mut pending, &tx, true, 0));
         assert_eq!(lines(&mut rx), ["c"]);
         assert!(pending.is_empty());
     }
@@ -258,7 +265,7 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut pending = vec![b'x'; MAX_LINE + 3];
         pending.push(b'\n');
-        assert!(forward_lines(&mut pending, &tx, false));
+        assert!(forward_lines(&mut pending, &tx, false, 0));
         let got = lines(&mut rx);
         assert_eq!(got.len(), 2);
         assert_eq!((got[0].len(), got[1].len()), (MAX_LINE, 3));
@@ -270,6 +277,7 @@ mod tests {
         let mut out = Output {
             log,
             drains: Vec::new(),
+            clock: Clock::frozen(1_000),
         };
         let (mut writer, reader) = tokio::net::unix::pipe::pipe().unwrap();
         out.pump(reader);

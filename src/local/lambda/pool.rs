@@ -237,9 +237,11 @@ impl Lambda {
     }
 
     /// Destroys idle environments unused for longer than the keep-warm period.
-    pub(super) fn reap(&self) -> Option<std::time::Instant> {
-        let keep = self.settings.keep_warm;
-        let mut next: Option<std::time::Instant> = None;
+    /// Returns how long until the next idle one is due.
+    pub(super) fn reap(&self) -> Option<Duration> {
+        let keep = self.settings.keep_warm.as_millis() as i64;
+        let now = self.settings.clock.now_ms();
+        let mut next: Option<Duration> = None;
         let expired: Vec<_> = {
             let mut inner = self.lock();
             let mut out = Vec::new();
@@ -247,9 +249,9 @@ impl Lambda {
                 let (old, fresh): (Vec<_>, Vec<_>) = f
                     .idle
                     .drain(..)
-                    .partition(|e| e.last_used().elapsed() >= keep || e.is_dead());
+                    .partition(|e| now - e.last_used_ms() >= keep || e.is_dead());
                 for e in &fresh {
-                    let due = e.last_used() + keep;
+                    let due = Duration::from_millis((e.last_used_ms() + keep - now).max(0) as u64);
                     next = Some(next.map_or(due, |n| n.min(due)));
                 }
                 f.idle = fresh;
@@ -272,11 +274,12 @@ pub(super) async fn reaper(lambda: std::sync::Weak<Lambda>, mut stop: watch::Rec
             None => return,
         };
         // Wake at the next expiry, or after a while to notice new idle ones.
-        let until = next
-            .unwrap_or_else(|| std::time::Instant::now() + Duration::from_millis(500))
-            .min(std::time::Instant::now() + Duration::from_millis(500));
+        // (A test clock moved forward is noticed within that while too.)
+        let wait = next
+            .unwrap_or(Duration::from_millis(500))
+            .min(Duration::from_millis(500));
         tokio::select! {
-            _ = tokio::time::sleep_until(until.into()) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => return,
         }
     }

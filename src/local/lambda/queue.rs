@@ -23,8 +23,9 @@ use tokio::sync::{Notify, mpsc};
 
 use super::journal::{Journal, Queued};
 use super::runtime_api::Outcome;
-use super::{ApiError, Lambda, now_ms};
+use super::{ApiError, Lambda};
 use crate::local::LocalError;
+use scar_contract::time::Clock;
 
 /// Attempts in all: the first and two retries.
 const MAX_ATTEMPTS: u32 = 3;
@@ -42,11 +43,12 @@ pub struct Queue {
     rx: Mutex<Option<mpsc::UnboundedReceiver<Queued>>>,
     pending: Arc<AtomicUsize>,
     failed_lock: Mutex<()>,
+    clock: Clock,
 }
 
 impl Queue {
     /// Opens the queue folder; stored events are dispatched once started.
-    pub fn open(dir: &Path) -> Result<Queue, LocalError> {
+    pub fn open(dir: &Path, clock: Clock) -> Result<Queue, LocalError> {
         let (journal, owed) = Journal::open(dir)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let q = Queue {
@@ -56,12 +58,17 @@ impl Queue {
             rx: Mutex::new(Some(rx)),
             pending: Arc::new(AtomicUsize::new(0)),
             failed_lock: Mutex::new(()),
+            clock,
         };
         for ev in owed {
             q.pending.fetch_add(1, Ordering::Relaxed);
             let _ = q.tx.send(ev);
         }
         Ok(q)
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.clock.now_ms().max(0) as u64
     }
 
     fn journal(&self) -> std::sync::MutexGuard<'_, Journal> {
@@ -95,7 +102,7 @@ impl Queue {
 
     /// Queues an event without a caller waiting (S3 notifications).
     pub fn push_raw(&self, function: &str, payload: Bytes) -> Result<String, ApiError> {
-        let now = now_ms();
+        let now = self.now_ms();
         let ev = Queued {
             id: uuid::Uuid::new_v4().to_string(),
             function: function.to_owned(),
@@ -140,7 +147,7 @@ impl Queue {
             "attempts": ev.attempts,
             "error": error,
             "enqueued_at": super::iso8601(ev.enqueued_ms),
-            "failed_at": super::iso8601(now_ms()),
+            "failed_at": super::iso8601(self.now_ms()),
         });
         use std::io::Write;
         let appended = std::fs::OpenOptions::new()
@@ -211,7 +218,10 @@ fn spawn_worker(lambda: Weak<Lambda>, function: String) -> mpsc::UnboundedSender
     let finished = Arc::new(Notify::new());
     tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
-            let wait = ev.not_before_ms.saturating_sub(now_ms());
+            let Some(now) = lambda.upgrade().map(|l| l.queue.now_ms()) else {
+                return;
+            };
+            let wait = ev.not_before_ms.saturating_sub(now);
             if wait > 0 {
                 // A retry not yet due: park it and go on with the others.
                 let (lambda, ev) = (lambda.clone(), ev);
@@ -255,7 +265,7 @@ fn spawn_worker(lambda: Weak<Lambda>, function: String) -> mpsc::UnboundedSender
 
 async fn attempt(lambda: &Arc<Lambda>, mut ev: Queued) {
     ev.attempts += 1;
-    if now_ms().saturating_sub(ev.enqueued_ms) > MAX_AGE_MS {
+    if lambda.queue.now_ms().saturating_sub(ev.enqueued_ms) > MAX_AGE_MS {
         lambda
             .queue
             .record_failure(&ev, "EventAgeExceeded: the event was older than 6 hours");
@@ -285,7 +295,7 @@ async fn attempt(lambda: &Arc<Lambda>, mut ev: Queued) {
         Some(err) if ev.attempts >= MAX_ATTEMPTS => lambda.queue.record_failure(&ev, &err),
         Some(err) => {
             let delay = lambda.settings.retry_delays[(ev.attempts as usize - 1).min(1)];
-            ev.not_before_ms = now_ms() + delay.as_millis() as u64;
+            ev.not_before_ms = lambda.queue.now_ms() + delay.as_millis() as u64;
             ev.last_error = Some(err);
             if lambda.queue.store(&ev).is_err() {
                 tracing::warn!(id = %ev.id, "retry state not stored");

@@ -15,7 +15,7 @@ use http::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 use super::functions::{self, FunctionConfig};
-use super::{ApiError, Lambda, now_ms};
+use super::{ApiError, Lambda};
 use crate::local::protocol::{self, Body, Protocol};
 use crate::local::server::ServiceRequest;
 
@@ -166,7 +166,7 @@ fn store(
     code: Option<&functions::Code>,
 ) -> Result<FunctionConfig, ApiError> {
     cfg.revision_id = uuid::Uuid::new_v4().to_string();
-    cfg.last_modified = functions::lambda_timestamp(now_ms());
+    cfg.last_modified = functions::lambda_timestamp(lambda.now_ms());
     functions::save(&lambda.settings.dir, &cfg, code)?;
     lambda.put_config(cfg.clone());
     Ok(cfg)

@@ -332,7 +332,11 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Arc<LogStore>) {
         let dir = tempfile::tempdir().unwrap();
-        let metrics = MetricStore::open(&dir.path().join("metrics")).unwrap();
+        let metrics = MetricStore::open(
+            &dir.path().join("metrics"),
+            scar_contract::time::Clock::system(),
+        )
+        .unwrap();
         let logs = LogStore::open(&dir.path().join("logs"), metrics).unwrap();
         (dir, logs)
     }

@@ -41,6 +41,7 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use http::{Response, StatusCode};
+use scar_contract::time::Clock;
 use tokio::sync::broadcast;
 
 use super::LocalError;
@@ -75,26 +76,33 @@ pub struct LogStore {
     state: RwLock<State>,
     metrics: Arc<MetricStore>,
     tail: broadcast::Sender<TailEvent>,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    clock: Clock,
 }
 
 impl LogStore {
     /// Opens the store in `dir` (created if missing), replaying what is
     /// there: torn last lines of a crash are dropped, expired events pruned.
+    /// Retention is measured by the metric store's clock: one clock for the
+    /// whole cloud.
     pub fn open(dir: &Path, metrics: Arc<MetricStore>) -> Result<Arc<LogStore>, LocalError> {
-        let state = State::open(dir, now_ms())?;
+        let clock = metrics.clock().clone();
+        let state = State::open(dir, clock.now_ms())?;
         let (tail, _) = broadcast::channel(TAIL_CAPACITY);
         Ok(Arc::new(LogStore {
             state: RwLock::new(state),
             metrics,
             tail,
+            clock,
         }))
+    }
+
+    /// The cloud's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// Runs `f` on the state, shared with other readers.
@@ -109,25 +117,27 @@ impl LogStore {
 
     /// Creates a group; fails if it exists.
     pub fn create_group(&self, group: &str) -> Result<(), LogsError> {
-        self.write(|s| s.create_group(group, now_ms()))
+        self.write(|s| s.create_group(group, self.now_ms()))
     }
 
     /// Creates a stream in an existing group; fails if it exists.
     pub fn create_stream(&self, group: &str, stream: &str) -> Result<(), LogsError> {
-        self.write(|s| s.create_stream(group, stream, now_ms()))
+        self.write(|s| s.create_stream(group, stream, self.now_ms()))
     }
 
     /// Creates a group unless it exists. Failures are logged: the caller
     /// (Lambda) has nobody to report them to.
     pub fn create_group_if_missing(&self, group: &str) {
-        if let Err(e) = self.write(|s| ensure_group(s, group)) {
+        let now = self.now_ms();
+        if let Err(e) = self.write(|s| ensure_group(s, group, now)) {
             tracing::warn!(group, error = %e, "cannot create log group");
         }
     }
 
     /// Creates a stream (and its group) unless it exists. Failures are logged.
     pub fn create_stream_if_missing(&self, group: &str, stream: &str) {
-        if let Err(e) = self.write(|s| ensure_stream(s, group, stream)) {
+        let now = self.now_ms();
+        if let Err(e) = self.write(|s| ensure_stream(s, group, stream, now)) {
             tracing::warn!(group, stream, error = %e, "cannot create log stream");
         }
     }
@@ -164,11 +174,12 @@ impl LogStore {
             self.metrics.ingest_emf(&e.message, e.timestamp);
         }
         let live = (self.tail.receiver_count() > 0).then(|| events.clone());
+        let now = self.now_ms();
         self.write(|s| {
             if create {
-                ensure_stream(s, group, stream)?;
+                ensure_stream(s, group, stream, now)?;
             }
-            let token = s.append(group, stream, events, now_ms())?;
+            let token = s.append(group, stream, events, now)?;
             // Sent under the lock, so subscribers see appends in store order.
             for e in live.into_iter().flatten() {
                 let _ = self.tail.send((group.to_owned(), stream.to_owned(), e));
@@ -193,7 +204,7 @@ impl LogStore {
     /// Sets a group's retention in days (one of [`RETENTION_DAYS`]), or
     /// removes it with `None`. Expired events are dropped at once.
     pub fn set_retention(&self, group: &str, days: Option<u32>) -> Result<(), LogsError> {
-        self.write(|s| s.set_retention(group, days, now_ms()))
+        self.write(|s| s.set_retention(group, days, self.now_ms()))
     }
 
     /// Live tail: every event appended from now on, with its group and
@@ -216,7 +227,7 @@ impl LogStore {
             let (Ok(g), Ok(st)) = (s.group(group), s.stream(group, stream)) else {
                 return Vec::new();
             };
-            let (lo, hi) = tokens::time_range(start, end, false, g.cutoff(now_ms()));
+            let (lo, hi) = tokens::time_range(start, end, false, g.cutoff(self.now_ms()));
             query::between(&st.events, lo, hi)
                 .map(|(k, e)| LogEvent {
                     timestamp: k.0,
@@ -254,7 +265,7 @@ impl LogStore {
         let cx = api::Context {
             store: self,
             region: wire::region(&req.headers),
-            now: now_ms(),
+            now: self.now_ms(),
         };
         if op == "StartLiveTail" {
             return match Input::parse(&req.body).and_then(|input| live_tail::start(self, &input)) {
@@ -269,17 +280,17 @@ impl LogStore {
     }
 }
 
-fn ensure_group(s: &mut State, group: &str) -> Result<(), LogsError> {
+fn ensure_group(s: &mut State, group: &str, now: i64) -> Result<(), LogsError> {
     if s.groups.contains_key(group) {
         return Ok(());
     }
-    match s.create_group(group, now_ms()) {
+    match s.create_group(group, now) {
         Ok(()) | Err(LogsError::GroupExists { .. }) => Ok(()),
         Err(e) => Err(e),
     }
 }
 
-fn ensure_stream(s: &mut State, group: &str, stream: &str) -> Result<(), LogsError> {
+fn ensure_stream(s: &mut State, group: &str, stream: &str, now: i64) -> Result<(), LogsError> {
     // The common case (Lambda appends every line) allocates nothing.
     if s.groups
         .get(group)
@@ -287,8 +298,8 @@ fn ensure_stream(s: &mut State, group: &str, stream: &str) -> Result<(), LogsErr
     {
         return Ok(());
     }
-    ensure_group(s, group)?;
-    match s.create_stream(group, stream, now_ms()) {
+    ensure_group(s, group, now)?;
+    match s.create_stream(group, stream, now) {
         Ok(()) | Err(LogsError::StreamExists { .. }) => Ok(()),
         Err(e) => Err(e),
     }
@@ -300,7 +311,7 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Arc<MetricStore>, Arc<LogStore>) {
         let dir = tempfile::tempdir().unwrap();
-        let metrics = MetricStore::open(&dir.path().join("metrics")).unwrap();
+        let metrics = MetricStore::open(&dir.path().join("metrics"), Clock::system()).unwrap();
         let logs = LogStore::open(&dir.path().join("logs"), metrics.clone()).unwrap();
         (dir, metrics, logs)
     }
@@ -330,7 +341,7 @@ mod tests {
     #[test]
     fn read_helpers_and_emf() {
         let (_d, metrics, logs) = store();
-        let now = now_ms();
+        let now = logs.now_ms();
         logs.append(
             "/aws/lambda/f",
             "s",
@@ -339,11 +350,16 @@ mod tests {
                 ev(now + 1, "END RequestId: 1"),
             ],
         );
-        let emf = r#"{"_aws":{"Timestamp":1795000800123,"CloudWatchMetrics":[{"Namespace":"SCAR","Dimensions":[["FunctionName"]],"Metrics":[{"Name":"CacheHit"}]}]},"FunctionName":"f","CacheHit":1}"#;
+        // Recent by the store's clock: older points would be dropped as
+        // CloudWatch drops them.
+        let emf = format!(
+            r#"{{"_aws":{{"Timestamp":{},"CloudWatchMetrics":[{{"Namespace":"SCAR","Dimensions":[["FunctionName"]],"Metrics":[{{"Name":"CacheHit"}}]}}]}},"FunctionName":"f","CacheHit":1}}"#,
+            now + 5
+        );
         logs.append(
             "/aws/lambda/f",
             "s",
-            vec![ev(now + 5, emf), ev(now + 6, "REPORT RequestId: 2")],
+            vec![ev(now + 5, &emf), ev(now + 6, "REPORT RequestId: 2")],
         );
         assert!(!metrics.is_empty(), "the EMF line became a metric");
         let all = logs.events("/aws/lambda/f", "s", None, None);
@@ -368,10 +384,10 @@ mod tests {
     #[test]
     fn hundred_thousand_single_line_appends_are_cheap() {
         let dir = tempfile::tempdir().unwrap();
-        let metrics = MetricStore::open(&dir.path().join("m")).unwrap();
+        let metrics = MetricStore::open(&dir.path().join("m"), Clock::system()).unwrap();
         let store = LogStore::open(&dir.path().join("logs"), metrics.clone()).unwrap();
         let t0 = std::time::Instant::now();
-        let now = now_ms();
+        let now = store.now_ms();
         for i in 0..100_000 {
             let line = format!("line {i} of the function's output");
             store.append(

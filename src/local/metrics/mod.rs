@@ -12,12 +12,11 @@
 //!
 //! Layout: `store` (points in memory, retention) over `points_file` (the
 //! durable JSON-lines file), `stats` (units, statistics, periods), `emf`,
-//! `wire` (the three formats) with `iso8601`, `request` (fields and
+//! `wire` (the three formats, dates from `scar_contract::time`), `request` (fields and
 //! errors), and one file per operation family: `put`, `get`, `list`.
 
 mod emf;
 mod get;
-pub(crate) mod iso8601;
 mod list;
 mod points_file;
 mod put;
@@ -30,6 +29,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use http::{HeaderValue, Response, StatusCode};
+use scar_contract::time::Clock;
 
 use super::LocalError;
 use super::protocol::{self, Body, Protocol};
@@ -72,31 +72,43 @@ impl Datum {
 #[derive(Debug)]
 pub struct MetricStore {
     store: store::Store,
+    clock: Clock,
 }
 
 impl MetricStore {
     /// Opens the store in `dir` with CloudWatch's retention (15 days) and
     /// the default cap on points, replaying what an earlier run recorded.
-    pub fn open(dir: &Path) -> Result<Arc<MetricStore>, LocalError> {
-        MetricStore::open_with(dir, Retention::default())
+    pub fn open(dir: &Path, clock: Clock) -> Result<Arc<MetricStore>, LocalError> {
+        MetricStore::open_with(dir, Retention::default(), clock)
     }
 
-    /// Opens the store in `dir`, keeping what `retention` allows.
-    pub fn open_with(dir: &Path, retention: Retention) -> Result<Arc<MetricStore>, LocalError> {
-        let store = store::Store::open(dir, retention, store::now_ms())?;
-        Ok(Arc::new(MetricStore { store }))
+    /// Opens the store in `dir`, keeping what `retention` allows as of
+    /// `clock`'s now.
+    pub fn open_with(
+        dir: &Path,
+        retention: Retention,
+        clock: Clock,
+    ) -> Result<Arc<MetricStore>, LocalError> {
+        let store = store::Store::open(dir, retention, clock.now_ms())?;
+        Ok(Arc::new(MetricStore { store, clock }))
+    }
+
+    /// The clock that retention and periods are measured against.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Records a data point.
     pub fn put(&self, datum: Datum) {
-        self.store.record(vec![datum.into_point()], store::now_ms());
+        self.store
+            .record(vec![datum.into_point()], self.clock.now_ms());
     }
 
     /// Records several data points in one write.
     pub fn put_all(&self, data: impl IntoIterator<Item = Datum>) {
         let batch: Vec<_> = data.into_iter().map(Datum::into_point).collect();
         if !batch.is_empty() {
-            self.store.record(batch, store::now_ms());
+            self.store.record(batch, self.clock.now_ms());
         }
     }
 
@@ -159,7 +171,7 @@ impl MetricStore {
     /// Runs one operation on an already decoded input; `None` for an
     /// operation this service does not implement.
     fn call(&self, op: &str, input: &wire::Node) -> Option<Result<wire::Out, ApiError>> {
-        let now = store::now_ms();
+        let now = self.clock.now_ms();
         Some(match op {
             "PutMetricData" => put::parse(input, now).map(|batch| {
                 self.store.record(batch, now);

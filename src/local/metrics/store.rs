@@ -22,14 +22,6 @@ const COMPACT_SLACK: usize = 10_000;
 /// How often points past retention are looked for.
 const AGE_PRUNE_EVERY_MS: i64 = 60_000;
 
-/// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// One metric: namespace, name and dimension set (sorted by name, since
 /// CloudWatch does not distinguish dimension order).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::super::protocol::xml_escape;
-use super::iso8601::{format_iso8601, parse_iso8601};
+use scar_contract::time::{iso8601_compact as format_iso8601, parse_iso8601};
 
 /// A request value in any of the three formats.
 #[derive(Debug, Clone, PartialEq)]

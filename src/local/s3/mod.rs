@@ -57,8 +57,9 @@ pub fn build(
     key: &AccessKey,
     region: &str,
     sink: Arc<dyn ObjectCreatedSink>,
+    clock: scar_contract::time::Clock,
 ) -> Result<s3s::service::S3Service, LocalError> {
-    let s3 = service::LocalS3::open(dir, region, sink)?;
+    let s3 = service::LocalS3::open(dir, region, sink, clock)?;
     let mut b = s3s::service::S3ServiceBuilder::new(s3);
     b.set_auth(s3s::auth::SimpleAuth::from_single(
         key.access_key_id.clone(),

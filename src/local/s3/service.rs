@@ -9,7 +9,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use http::HeaderMap;
 use s3s::dto::*;
@@ -35,6 +34,7 @@ pub(crate) struct LocalS3 {
     sink: Arc<dyn ObjectCreatedSink>,
     region: String,
     sequencer: Sequencer,
+    clock: scar_contract::time::Clock,
 }
 
 impl std::fmt::Debug for LocalS3 {
@@ -66,6 +66,7 @@ impl LocalS3 {
         dir: &Path,
         region: &str,
         sink: Arc<dyn ObjectCreatedSink>,
+        clock: scar_contract::time::Clock,
     ) -> Result<LocalS3, LocalError> {
         let root = dir.join("buckets");
         crate::local::create_dir_placed_at_random(&root).map_err(|e| LocalError::io(&root, e))?;
@@ -83,6 +84,7 @@ impl LocalS3 {
             sink,
             region: region.to_owned(),
             sequencer: Sequencer::new(),
+            clock,
         })
     }
 
@@ -126,7 +128,7 @@ impl LocalS3 {
         let created = ObjectCreated {
             region: &self.region,
             created_by,
-            time: SystemTime::now(),
+            time: self.clock.now(),
             ids: &ids,
             bucket,
             key,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::app::batch::{BatchProgress, now_ms};
+use crate::app::batch::BatchProgress;
 use crate::app::batch_run::{self, RunOptions, WaitProgress};
 use crate::aws::Cloud;
 
@@ -21,7 +21,7 @@ pub(super) async fn batch(
     function: &str,
     opts: &RunOptions,
 ) -> Result<String, String> {
-    let started = now_ms();
+    let started = cloud.clock.now_ms();
     let progress = Arc::new(BatchProgress::default());
     let wait_progress = Arc::new(WaitProgress::default());
     let view = |phase: BatchPhase, finished: Option<i64>| {
@@ -64,7 +64,7 @@ pub(super) async fn batch(
         Err(e) => {
             let _ = tx.send(Msg::Batch(view(
                 BatchPhase::Failed(e.to_string()),
-                Some(now_ms()),
+                Some(cloud.clock.now_ms()),
             )));
             return Err(e.to_string());
         }
@@ -85,7 +85,10 @@ pub(super) async fn batch(
     };
     match result {
         Ok(w) => {
-            let _ = tx.send(Msg::Batch(view(BatchPhase::Done, Some(now_ms()))));
+            let _ = tx.send(Msg::Batch(view(
+                BatchPhase::Done,
+                Some(cloud.clock.now_ms()),
+            )));
             Ok(format!(
                 "batch of {function}: {} succeeded, {} failed of {} in {:.1} s",
                 w.succeeded,
@@ -97,7 +100,7 @@ pub(super) async fn batch(
         Err(e) => {
             let _ = tx.send(Msg::Batch(view(
                 BatchPhase::Failed(e.to_string()),
-                Some(now_ms()),
+                Some(cloud.clock.now_ms()),
             )));
             Err(e.to_string())
         }

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use crate::app::batch::now_ms;
 use crate::app::deploy;
 use crate::aws::Cloud;
 
@@ -50,7 +49,7 @@ pub(super) async fn stats(
     window_s: i32,
     keep_warm_ms: i64,
 ) -> Result<HashMap<String, FunctionStats>, String> {
-    let now = now_ms();
+    let now = cloud.clock.now_ms();
     let figures = cloud
         .function_figures(names, now, window_s)
         .await
