@@ -30,7 +30,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response, StatusCode};
 use scar_tui::app::batch::{BatchOptions, BatchProgress, KeyList, dispatch};
 use scar_tui::app::journal::{Journal, Record, journal_path};
-use scar_tui::aws::{Backend, Cloud, ConnectOptions};
+use scar_tui::aws::Backend;
+use scar_tui::backend::ConnectOptions;
 
 const VENV: &str = "/var/tmp/scar-bench-venv";
 
@@ -152,7 +153,7 @@ impl Figures {
 
 async fn ours(url: &str, n: usize, counts: &Counts) -> Figures {
     let dir = tempfile::tempdir().expect("tempdir");
-    let cloud = Cloud::connect(ConnectOptions {
+    let cloud = scar_tui::backend::connect(ConnectOptions {
         backend: Backend::Local,
         profile: None,
         region: Some("us-east-1".into()),

@@ -357,7 +357,7 @@ async fn freeze_thaw_study() {
     let mut config = test_config(cloud.dir.path());
     config.keep_warm = Duration::from_secs(2);
     cloud.cloud = Some(
-        scar_tui::local::LocalCloud::start(config)
+        scar_local::LocalCloud::start(config)
             .await
             .expect("restart"),
     );
@@ -584,7 +584,7 @@ async fn throughput(n: usize, parallel: i32, rounds: usize) {
     let dir = cloud.dir.path().join("direct");
     let scratch = dir.join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
-    scar_tui::local::spread_subdirectories(&scratch);
+    scar_local::spread_subdirectories(&scratch);
     let direct = Direct {
         image: busybox_image(cloud.dir.path()),
         script: dir.join("s.sh"),
@@ -678,7 +678,7 @@ async fn main() {
         .unwrap_or(1000);
     let started = Instant::now();
     let dir = tempfile::tempdir().expect("tempdir");
-    let cloud = scar_tui::local::LocalCloud::start(scar_tui::local::LocalConfig::new(dir.path()))
+    let cloud = scar_local::LocalCloud::start(scar_local::LocalConfig::new(dir.path()))
         .await
         .expect("start");
     println!(

@@ -1,11 +1,16 @@
 //! scar-tui: run container images as serverless file processors, from a
 //! terminal console. This library holds what the binary and the tests
-//! share: the embedded local cloud ([`local`]) and the one layer that talks
-//! to a cloud, local or AWS ([`aws`]).
+//! share: the domain core ([`app`]), the one layer that talks to a cloud,
+//! local or AWS ([`aws`]), the switch that picks which ([`backend`]), the
+//! console's views and terminal loop.
+//!
+//! It must never reach the local cloud (`scar-local`) except through
+//! [`backend`]: `aws` speaks AWS's APIs to whatever endpoint it is given,
+//! so the in-process cloud, `local serve` and AWS behave alike.
 #![deny(missing_docs)]
 
 pub mod app;
 pub mod aws;
-pub mod local;
+pub mod backend;
 pub mod tui;
 pub mod views;

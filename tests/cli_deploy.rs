@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
-use scar_tui::local::LocalCloud;
+use scar_local::LocalCloud;
 use serde_json::Value;
 
 use crate::util::*;

@@ -8,13 +8,14 @@ use std::process::Command;
 use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use scar_local::LocalCloud;
 use scar_tui::app::console::msg::Msg;
 use scar_tui::app::console::settings::Settings;
 use scar_tui::app::console::state::{BatchPhase, LogSource, Mode, Side, State};
 use scar_tui::app::console::tasks::{self, TaskOptions, Tasks};
 use scar_tui::app::console::update::App;
-use scar_tui::aws::{Backend, ConnectOptions};
-use scar_tui::local::LocalCloud;
+use scar_tui::aws::Backend;
+use scar_tui::backend::ConnectOptions;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::util::*;
@@ -112,7 +113,7 @@ async fn the_console_core_drives_a_function_through_the_local_cloud() {
     let local = LocalCloud::start(test_config(&data))
         .await
         .expect("local cloud");
-    let cloud = scar_tui::aws::Cloud::from_local(&local);
+    let cloud = scar_tui::backend::clients_for(&local);
     let mut settings = Settings::default();
     settings.refresh.functions_ms = 500;
     settings.refresh.objects_ms = 500;

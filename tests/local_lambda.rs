@@ -214,7 +214,7 @@ async fn keep_warm_and_dates_follow_the_clouds_clock() {
         clock.now_ms() - 600_000,
         clock.now_ms() + 60_000,
         60,
-        scar_tui::local::metrics::Stat::Sum,
+        scar_local::metrics::Stat::Sum,
     );
     assert_eq!(invocations.iter().map(|(_, v)| v).sum::<f64>(), 1.0);
 

@@ -703,7 +703,7 @@ async fn live_tail_pushes_matching_events_as_they_are_appended() {
 #[tokio::test]
 async fn console_live_tail_client_follows_a_function_group() {
     let cloud = Cloud::start().await;
-    let console = scar_tui::aws::Cloud::from_local(cloud.get());
+    let console = scar_tui::backend::clients_for(cloud.get());
     let function_arn = format!(
         "arn:aws:lambda:{}:000000000000:function:live",
         cloud.get().region()

@@ -10,7 +10,7 @@ use aws_sdk_cloudwatch::types::{
     Dimension, DimensionFilter, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy,
     StandardUnit, Statistic, StatisticSet,
 };
-use scar_tui::local::metrics::Datum;
+use scar_local::metrics::Datum;
 use serde_json::{Value, json};
 
 use crate::util::{self, Cloud};
@@ -587,7 +587,7 @@ async fn lambda_metrics_are_queryable() {
         base,
         base + MINUTE,
         60,
-        scar_tui::local::metrics::Stat::Sum,
+        scar_local::metrics::Stat::Sum,
     );
     assert_eq!(sums, vec![(base, 10.0)]);
 }
@@ -625,7 +625,7 @@ fn json_headers(op: &str) -> [(&'static str, String); 2] {
 }
 
 async fn json_call(
-    cloud: &scar_tui::local::LocalCloud,
+    cloud: &scar_local::LocalCloud,
     op: &str,
     body: Value,
 ) -> (u16, Value, util::RawResponse) {
@@ -720,7 +720,7 @@ async fn aws_json_1_0_protocol() {
     assert!(r.text().contains("SerializationException"), "{}", r.text());
 }
 
-async fn query_call(cloud: &scar_tui::local::LocalCloud, form: &str) -> util::RawResponse {
+async fn query_call(cloud: &scar_local::LocalCloud, form: &str) -> util::RawResponse {
     let headers = [(
         "content-type",
         "application/x-www-form-urlencoded; charset=utf-8",

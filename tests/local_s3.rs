@@ -18,8 +18,8 @@ use aws_sdk_s3::types::{
     ObjectIdentifier, S3KeyFilter,
 };
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use scar_tui::local::AccessKey;
-use scar_tui::local::s3::{self, ObjectCreatedSink};
+use scar_local::AccessKey;
+use scar_local::s3::{self, ObjectCreatedSink};
 use serde_json::Value;
 
 use crate::util;

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use scar_tui::local::{LocalCloud, LocalConfig};
+use scar_local::{LocalCloud, LocalConfig};
 
 /// A running local cloud and the folder it lives in.
 pub struct Cloud {

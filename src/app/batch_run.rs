@@ -139,12 +139,8 @@ pub struct WaitReport {
 }
 
 fn local_failures(cloud: &Cloud, function: &str, tracker: &mut Tracker) {
-    if let Some(local) = cloud.local() {
-        for v in local.lambda().failed_events(Some(function)) {
-            if let Some(id) = v["request_id"].as_str() {
-                tracker.mark_failed(id);
-            }
-        }
+    for id in crate::backend::failed_request_ids(cloud, function) {
+        tracker.mark_failed(&id);
     }
 }
 

@@ -29,6 +29,7 @@ pub struct PreheatReport {
 /// Sends `n` preheat pings to `function` at once.
 pub async fn preheat(cloud: &Cloud, function: &str, n: usize) -> Result<PreheatReport, AwsError> {
     let started = Instant::now();
+    let began_ms = cloud.clock.now_ms();
     let pings = (0..n.max(1)).map(|_| {
         let cloud = cloud.clone();
         let function = function.to_owned();
@@ -47,17 +48,12 @@ pub async fn preheat(cloud: &Cloud, function: &str, n: usize) -> Result<PreheatR
         errors: Vec::new(),
         elapsed_ms: 0,
     };
-    let mut streams = std::collections::BTreeSet::new();
     for r in results {
         match r {
             Ok(Ok(out)) if out.function_error.is_none() && out.payload["status"] == "preheated" => {
                 report.warm += 1;
                 if out.payload["cache_hit"] == true {
                     report.already_cached += 1;
-                }
-                // The tail's lines carry no stream; count request ids' REPORTs instead.
-                if let Some(id) = out.payload["request_id"].as_str() {
-                    streams.insert(id.to_owned());
                 }
             }
             Ok(Ok(out)) => report.errors.push(format!(
@@ -76,9 +72,13 @@ pub async fn preheat(cloud: &Cloud, function: &str, n: usize) -> Result<PreheatR
             Err(e) => report.errors.push(format!("ping task failed: {e}")),
         }
     }
-    if let Some(local) = cloud.local() {
-        report.environments = Some(local.lambda().warm_environments(function));
-    }
+    // The environments that logged since the preheat began, each one log
+    // stream: what the APIs show, on any backend.
+    report.environments = cloud
+        .active_environments(function, began_ms)
+        .await
+        .ok()
+        .map(|n| n as usize);
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     let _ = Duration::ZERO;
     Ok(report)

@@ -1,19 +1,16 @@
 //! The one layer that talks to a cloud, for both backends.
 //!
-//! `local`: the embedded local cloud, either one already serving (started
-//! with `scar-tui local serve`, found through the `endpoint.json` it writes
-//! in its data folder, or named with `--endpoint`) or one started in this
-//! process. `aws`: aws-config's standard chain (profiles, SSO, environment)
-//! and region. Either way the same aws-sdk clients make the same calls:
-//! what works locally works on AWS.
+//! It is handed an endpoint, credentials and a region by the backend
+//! switch (`crate::backend`): the embedded local cloud's loopback endpoint
+//! and key, or aws-config's standard chain (profiles, SSO, environment).
+//! Either way the same aws-sdk clients make the same calls: what works
+//! locally works on AWS. It knows nothing of the local cloud's crate.
 
-use scar_contract::time::Clock;
-use std::path::PathBuf;
+use std::any::Any;
 use std::sync::Arc;
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
-
-use crate::local::{LocalCloud, LocalConfig};
+use scar_contract::time::Clock;
 
 pub mod buckets;
 pub mod functions;
@@ -52,21 +49,6 @@ impl std::fmt::Display for Backend {
             Backend::Aws => "aws",
         })
     }
-}
-
-/// How to connect.
-#[derive(Debug, Clone)]
-pub struct ConnectOptions {
-    /// Which cloud.
-    pub backend: Backend,
-    /// AWS profile (`aws`).
-    pub profile: Option<String>,
-    /// Region (`aws`; the local cloud's own otherwise).
-    pub region: Option<String>,
-    /// A standalone local cloud's endpoint (`local`).
-    pub endpoint: Option<String>,
-    /// The local cloud's data folder (`local`; default: the user's data dir).
-    pub data_dir: Option<PathBuf>,
 }
 
 /// A cloud failure, naming the operation and the resource.
@@ -160,8 +142,9 @@ pub struct Cloud {
     pub profile: Option<String>,
     /// The clock every "now" of the commands and the console is read from.
     pub clock: Clock,
-    /// The in-process local cloud, kept alive as long as the clients.
-    local: Option<Arc<LocalCloud>>,
+    /// Whatever must live as long as the clients (an in-process local
+    /// cloud, which the backend switch started); opaque here.
+    keepalive: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Cloud {
@@ -182,42 +165,52 @@ fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
         .build_https()
 }
 
-/// What `scar-tui local serve` writes in its data folder so that commands
-/// find it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct ServingRecord {
-    /// `http://127.0.0.1:PORT`.
-    pub endpoint: String,
-    /// The server's process id.
-    pub pid: u32,
+/// A signing SDK time source over the cloud's clock.
+#[derive(Debug)]
+struct ClockTime(Clock);
+
+impl aws_smithy_async::time::TimeSource for ClockTime {
+    fn now(&self) -> std::time::SystemTime {
+        self.0.now()
+    }
 }
 
-/// The file a serving local cloud is recorded in.
-pub fn serving_record_path(data_dir: &std::path::Path) -> PathBuf {
-    data_dir.join("endpoint.json")
+/// Where an endpoint-addressed cloud is and how to sign for it.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret key.
+    pub secret_access_key: String,
+    /// The region.
+    pub region: String,
 }
 
 impl Cloud {
-    /// Clients pointed at a running local cloud, signed with its key.
-    pub fn from_local(local: &LocalCloud) -> Cloud {
-        Self::local_clients(local.endpoint(), local.key(), local.region())
-    }
-
-    fn local_clients(endpoint: &str, key: &crate::local::AccessKey, region: &str) -> Cloud {
+    /// Clients for the local cloud at `endpoint`: path-style S3, the Logs
+    /// host prefix taken off, requests signed by `clock` (the cloud's).
+    pub fn at_endpoint(endpoint: &Endpoint, clock: Clock) -> Cloud {
         let creds = aws_sdk_s3::config::Credentials::new(
-            key.access_key_id.clone(),
-            key.secret_access_key.clone(),
+            endpoint.access_key_id.clone(),
+            endpoint.secret_access_key.clone(),
             None,
             None,
             "scar-tui-local",
         );
-        let sdk = aws_config::SdkConfig::builder()
+        let mut sdk = aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
+            .region(aws_config::Region::new(endpoint.region.clone()))
             .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(creds))
-            .endpoint_url(endpoint)
-            .http_client(http_client())
-            .build();
+            .endpoint_url(&endpoint.url)
+            .http_client(http_client());
+        if !clock.is_system() {
+            sdk = sdk.time_source(aws_smithy_async::time::SharedTimeSource::new(ClockTime(
+                clock.clone(),
+            )));
+        }
+        let sdk = sdk.build();
         Cloud {
             lambda: aws_sdk_lambda::Client::new(&sdk),
             s3: aws_sdk_s3::Client::from_conf(
@@ -227,98 +220,65 @@ impl Cloud {
             ),
             logs: {
                 let mut conf = aws_sdk_cloudwatchlogs::config::Builder::from(&sdk);
-                if let Some(strip) = host_prefix::StripHostPrefix::new(endpoint) {
+                if let Some(strip) = host_prefix::StripHostPrefix::new(&endpoint.url) {
                     conf = conf.interceptor(strip);
                 }
                 aws_sdk_cloudwatchlogs::Client::from_conf(conf.build())
             },
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
             backend: Backend::Local,
-            region: region.to_owned(),
-            endpoint: Some(endpoint.to_owned()),
+            region: endpoint.region.clone(),
+            endpoint: Some(endpoint.url.clone()),
             profile: None,
+            clock,
+            keepalive: None,
+        }
+    }
+
+    /// Clients for AWS through aws-config's standard chain.
+    pub async fn aws(profile: Option<String>, region: Option<String>) -> Result<Cloud, AwsError> {
+        let mut loader =
+            aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client());
+        if let Some(p) = &profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        let sdk = loader.load().await;
+        let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
+            AwsError::Config(
+                "no AWS region: pass --region, set AWS_REGION, or set one in the profile".into(),
+            )
+        })?;
+        if sdk.credentials_provider().is_none() {
+            return Err(AwsError::Config(
+                "no AWS credentials: configure a profile (aws configure, or aws sso login) or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY".into(),
+            ));
+        }
+        Ok(Cloud {
+            lambda: aws_sdk_lambda::Client::new(&sdk),
+            s3: aws_sdk_s3::Client::new(&sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
+            backend: Backend::Aws,
+            region,
+            endpoint: None,
+            profile,
             clock: Clock::system(),
-            local: None,
-        }
+            keepalive: None,
+        })
     }
 
-    /// Connects as the options say. For `local` without `--endpoint`, a
-    /// local cloud already serving on the data folder is used; otherwise
-    /// one is started in this process (and lives as long as the clients).
-    pub async fn connect(opts: ConnectOptions) -> Result<Cloud, AwsError> {
-        match opts.backend {
-            Backend::Aws => {
-                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .http_client(http_client());
-                if let Some(p) = &opts.profile {
-                    loader = loader.profile_name(p);
-                }
-                if let Some(r) = &opts.region {
-                    loader = loader.region(aws_config::Region::new(r.clone()));
-                }
-                let sdk = loader.load().await;
-                let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
-                    AwsError::Config(
-                        "no AWS region: pass --region, set AWS_REGION, or set one in the profile"
-                            .into(),
-                    )
-                })?;
-                if sdk.credentials_provider().is_none() {
-                    return Err(AwsError::Config(
-                        "no AWS credentials: configure a profile (aws configure, or aws sso login) or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY".into(),
-                    ));
-                }
-                Ok(Cloud {
-                    lambda: aws_sdk_lambda::Client::new(&sdk),
-                    s3: aws_sdk_s3::Client::new(&sdk),
-                    logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
-                    cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
-                    backend: Backend::Aws,
-                    region,
-                    endpoint: None,
-                    profile: opts.profile,
-                    clock: Clock::system(),
-                    local: None,
-                })
-            }
-            Backend::Local => {
-                let data_dir = match opts.data_dir {
-                    Some(d) => d,
-                    None => LocalConfig::default_data_dir()
-                        .map_err(|e| AwsError::Local(e.to_string()))?,
-                };
-                std::fs::create_dir_all(&data_dir)
-                    .map_err(|e| AwsError::Local(format!("{}: {e}", data_dir.display())))?;
-                let key = crate::local::AccessKey::load_or_create(&data_dir)
-                    .map_err(|e| AwsError::Local(e.to_string()))?;
-                let region = opts.region.clone().unwrap_or_else(|| "us-east-1".into());
-                let serving = opts.endpoint.clone().or_else(|| {
-                    let rec: ServingRecord = serde_json::from_slice(
-                        &std::fs::read(serving_record_path(&data_dir)).ok()?,
-                    )
-                    .ok()?;
-                    // SAFETY: kill(pid, 0) only checks that the process exists.
-                    let alive = unsafe { libc::kill(rec.pid as libc::pid_t, 0) } == 0;
-                    alive.then_some(rec.endpoint)
-                });
-                if let Some(endpoint) = serving {
-                    return Ok(Self::local_clients(&endpoint, &key, &region));
-                }
-                let mut config = LocalConfig::new(&data_dir);
-                config.region = region;
-                let local = LocalCloud::start(config)
-                    .await
-                    .map_err(|e| AwsError::Local(e.to_string()))?;
-                let mut cloud = Self::from_local(&local);
-                cloud.local = Some(Arc::new(local));
-                Ok(cloud)
-            }
-        }
+    /// The same clients, keeping `thing` alive as long as any clone of them.
+    pub fn holding(mut self, thing: Arc<dyn Any + Send + Sync>) -> Cloud {
+        self.keepalive = Some(thing);
+        self
     }
 
-    /// The in-process local cloud, if this connection started one.
-    pub fn local(&self) -> Option<&Arc<LocalCloud>> {
-        self.local.as_ref()
+    /// What the clients keep alive, if anything (the backend switch's).
+    pub fn kept(&self) -> Option<&Arc<dyn Any + Send + Sync>> {
+        self.keepalive.as_ref()
     }
 
     /// Where the clients point, for a header line: `local http://...`,

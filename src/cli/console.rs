@@ -12,7 +12,8 @@ use scar_tui::app::console::settings::{self, ConfigPaths};
 use scar_tui::app::console::state::State;
 use scar_tui::app::console::tasks::{self, TaskOptions};
 use scar_tui::app::console::update::App;
-use scar_tui::aws::{Backend, Cloud, ConnectOptions};
+use scar_tui::aws::Backend;
+use scar_tui::backend::ConnectOptions;
 
 use crate::Global;
 
@@ -42,7 +43,7 @@ pub fn config(g: &Global, c: ConfigCommand) -> color_eyre::Result<()> {
 fn work_dir(g: &Global, backend: Backend) -> color_eyre::Result<PathBuf> {
     Ok(match (&g.data_dir, backend) {
         (Some(d), _) => d.clone(),
-        (None, Backend::Local) => scar_tui::local::LocalConfig::default_data_dir()?,
+        (None, Backend::Local) => scar_tui::backend::default_data_dir()?,
         (None, Backend::Aws) => directories::ProjectDirs::from("", "", "scar-tui")
             .map(|d| d.data_dir().to_owned())
             .ok_or_else(|| eyre!("no data folder: $HOME is not set; pass --data-dir"))?,
@@ -74,7 +75,7 @@ pub async fn run(g: &Global) -> color_eyre::Result<()> {
         data_dir: g.data_dir.clone(),
     };
     settings.backend = Some(backend);
-    let cloud = Cloud::connect(connect.clone())
+    let cloud = scar_tui::backend::connect(connect.clone())
         .await
         .wrap_err_with(|| format!("connecting to the {backend} backend"))?;
     let work = work_dir(g, backend)?;

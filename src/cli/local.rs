@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use color_eyre::eyre::WrapErr;
-use scar_tui::local::{LocalCloud, LocalConfig};
+use scar_local::{LocalCloud, LocalConfig};
 
 use crate::Global;
 
@@ -39,11 +39,11 @@ pub async fn run(g: &Global, command: LocalCommand) -> color_eyre::Result<()> {
         .await
         .wrap_err_with(|| format!("starting the local cloud in {}", data_dir.display()))?;
     // Commands on the same data folder find this server by this record.
-    let record = scar_tui::aws::ServingRecord {
+    let record = scar_tui::backend::ServingRecord {
         endpoint: cloud.endpoint().to_owned(),
         pid: std::process::id(),
     };
-    let record_path = scar_tui::aws::serving_record_path(&data_dir);
+    let record_path = scar_tui::backend::serving_record_path(&data_dir);
     std::fs::write(&record_path, serde_json::to_vec(&record)?)
         .wrap_err_with(|| format!("writing {}", record_path.display()))?;
     print!("{}", cloud.export_lines());

@@ -16,13 +16,14 @@ pub mod run;
 pub mod update;
 
 use color_eyre::eyre::{WrapErr, eyre};
-use scar_tui::aws::{Cloud, ConnectOptions};
+use scar_tui::aws::Cloud;
+use scar_tui::backend::ConnectOptions;
 
 use crate::Global;
 
 /// Connects as the global options say.
 pub async fn connect(g: &Global) -> color_eyre::Result<Cloud> {
-    Cloud::connect(ConnectOptions {
+    scar_tui::backend::connect(ConnectOptions {
         backend: g.backend(),
         profile: g.profile.clone(),
         region: g.region.clone(),

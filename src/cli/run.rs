@@ -50,7 +50,7 @@ pub struct Args {
 fn journal_dir(g: &Global, cloud: &Cloud) -> color_eyre::Result<PathBuf> {
     let base = match (&g.data_dir, cloud.backend) {
         (Some(d), _) => d.clone(),
-        (None, Backend::Local) => scar_tui::local::LocalConfig::default_data_dir()?,
+        (None, Backend::Local) => scar_tui::backend::default_data_dir()?,
         (None, Backend::Aws) => directories::ProjectDirs::from("", "", "scar-tui")
             .map(|d| d.data_dir().to_owned())
             .ok_or_else(|| eyre!("no data folder: $HOME is not set; pass --data-dir"))?,
@@ -143,7 +143,7 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
         None
     };
 
-    if cloud.local().is_some() && !a.wait && !g.json {
+    if scar_tui::backend::in_process(&cloud) && !a.wait && !g.json {
         eprintln!(
             "note: the local cloud runs inside this command, so the queued events run when the next command starts it (their queue is on disk); use --wait, or `scar-tui local serve` in another terminal"
         );

@@ -23,7 +23,8 @@ use crate::app::batch::BatchOptions;
 use crate::app::batch_run::RunOptions;
 use crate::app::completion::TrackerOptions;
 use crate::app::{deploy, preheat};
-use crate::aws::{Backend, Cloud, ConnectOptions};
+use crate::aws::{Backend, Cloud};
+use crate::backend::ConnectOptions;
 
 use super::msg::{Effect, Msg};
 use super::state::{BackendInfo, LogEntry, Side};
@@ -341,7 +342,7 @@ impl Tasks {
                 }
                 let shared = self.cloud.clone();
                 self.slot("reconnect", async move {
-                    match Cloud::connect(opts).await {
+                    match crate::backend::connect(opts).await {
                         Ok(c) => {
                             let info = backend_info(&c);
                             if let Ok(mut g) = shared.lock() {

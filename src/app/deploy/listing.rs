@@ -1,11 +1,17 @@
 //! What `ls` shows: the deployed functions with the settings they were
-//! deployed with (read back from their environment), and, when the cloud
-//! is the in-process local one, how many warm environments each holds.
+//! deployed with (read back from their environment), and how many
+//! execution environments each ran in the last keep-warm period (its log
+//! streams that logged since: what CloudWatch Logs shows on any backend).
 
 use serde::Serialize;
 
 use super::{recorded_input, recorded_outputs};
 use crate::aws::{AwsError, Cloud};
+
+/// How long an idle environment is assumed to stay warm: the local cloud's
+/// default keep-warm period (AWS does not publish one; idle environments
+/// are commonly seen to last 5 to 15 minutes).
+const KEEP_WARM_MS: i64 = 15 * 60 * 1000;
 
 /// One function.
 #[derive(Debug, Clone, Serialize)]
@@ -24,7 +30,8 @@ pub struct FunctionRow {
     pub input: Option<String>,
     /// Outputs.
     pub outputs: Vec<String>,
-    /// Warm execution environments, where known (the in-process local cloud).
+    /// Execution environments active in the last keep-warm period (log
+    /// streams that logged), where the logs could be read.
     pub warm: Option<usize>,
     /// Lambda's state, where reported.
     pub state: Option<String>,
@@ -42,7 +49,7 @@ pub async fn list(cloud: &Cloud, all: bool) -> Result<Vec<FunctionRow>, AwsError
             runtime: f.environment.get("SCAR_RUNTIME").cloned(),
             input: recorded_input(&f).map(|s| s.describe()),
             outputs: recorded_outputs(&f).iter().map(|s| s.describe()).collect(),
-            warm: cloud.local().map(|l| l.lambda().warm_environments(&f.name)),
+            warm: None,
             memory: f.memory,
             timeout: f.timeout,
             state: f.state,
@@ -50,5 +57,14 @@ pub async fn list(cloud: &Cloud, all: bool) -> Result<Vec<FunctionRow>, AwsError
         })
         .collect();
     rows.sort_by(|a, b| a.name.cmp(&b.name));
+    let since = cloud.clock.now_ms() - KEEP_WARM_MS;
+    let counts = futures_util::future::join_all(
+        rows.iter()
+            .map(|r| cloud.active_environments(&r.name, since)),
+    )
+    .await;
+    for (row, n) in rows.iter_mut().zip(counts) {
+        row.warm = n.ok().map(|n| n as usize);
+    }
     Ok(rows)
 }
