@@ -25,12 +25,12 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{TerminalOptions, Viewport};
-use scar_tui::app::console::msg::Msg;
-use scar_tui::app::console::settings::Settings;
-use scar_tui::app::console::state::{BackendInfo, FunctionRow, LogEntry, ObjectRow, Pane, Side};
-use scar_tui::app::console::update::App;
 use scar_tui::aws::functions::FunctionInfo;
 use scar_tui::aws::objects::FunctionInput;
+use scar_tui::console::msg::Msg;
+use scar_tui::console::settings::Settings;
+use scar_tui::console::state::{BackendInfo, FunctionRow, LogEntry, ObjectRow, Pane, Side};
+use scar_tui::console::update::App;
 
 const NOW: i64 = 1_800_000_000_000;
 
@@ -144,7 +144,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
     let rss_start = rss_kb("VmRSS:");
-    let mut app = App::new(scar_tui::app::console::state::State::new(
+    let mut app = App::new(scar_tui::console::state::State::new(
         Settings::default(),
         BackendInfo {
             backend: "local".into(),

@@ -11,9 +11,9 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use scar_contract::time::Clock;
 use tokio::sync::mpsc;
 
-use crate::app::console::msg::{Effect, Msg};
-use crate::app::console::tasks::Tasks;
-use crate::app::console::update::App;
+use crate::console::msg::{Effect, Msg};
+use crate::console::tasks::Tasks;
+use crate::console::update::App;
 
 /// How often time-driven work runs (refresh schedule, ages on screen).
 pub const TICK: Duration = Duration::from_millis(250);

@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use scar_local::LocalCloud;
-use scar_tui::app::console::msg::Msg;
-use scar_tui::app::console::settings::Settings;
-use scar_tui::app::console::state::{BatchPhase, LogSource, Mode, Side, State};
-use scar_tui::app::console::tasks::{self, TaskOptions, Tasks};
-use scar_tui::app::console::update::App;
 use scar_tui::aws::Backend;
 use scar_tui::backend::ConnectOptions;
+use scar_tui::console::msg::Msg;
+use scar_tui::console::settings::Settings;
+use scar_tui::console::state::{BatchPhase, LogSource, Mode, Side, State};
+use scar_tui::console::tasks::{self, TaskOptions, Tasks};
+use scar_tui::console::update::App;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::util::*;
@@ -29,7 +29,7 @@ struct Console {
 }
 
 impl Console {
-    fn run(&mut self, fx: Vec<scar_tui::app::console::msg::Effect>) {
+    fn run(&mut self, fx: Vec<scar_tui::console::msg::Effect>) {
         for e in fx {
             self.tasks.run(e);
         }

@@ -26,101 +26,9 @@ pub const DEFAULT_TIMEOUT: u32 = 300;
 /// `/tmp` size when a definition names none (MB): Lambda's default.
 pub const DEFAULT_EPHEMERAL_STORAGE: u32 = 512;
 
-/// How the supervisor runs the container (`SCAR_RUNTIME`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Runtime {
-    /// `userns` where namespaces are allowed, `proot` where they are not.
-    #[default]
-    Auto,
-    /// User + mount namespace and chroot.
-    Userns,
-    /// ptrace-based, where namespaces are denied (as on AWS Lambda).
-    Proot,
-    /// The function already runs inside the image.
-    Host,
-}
+pub use scar_contract::runtime::Runtime;
 
-impl Runtime {
-    /// The value of `SCAR_RUNTIME`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Runtime::Auto => "auto",
-            Runtime::Userns => "userns",
-            Runtime::Proot => "proot",
-            Runtime::Host => "host",
-        }
-    }
-}
-
-impl std::fmt::Display for Runtime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Runtime {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "" | "auto" => Ok(Runtime::Auto),
-            "userns" => Ok(Runtime::Userns),
-            "proot" => Ok(Runtime::Proot),
-            "host" => Ok(Runtime::Host),
-            other => Err(format!(
-                "unknown runtime {other:?}: use auto, userns, proot or host"
-            )),
-        }
-    }
-}
-
-/// A bucket and where in it: the input that triggers the function, or an
-/// output its results go to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Storage {
-    /// The bucket.
-    pub bucket: String,
-    /// Key prefix: a folder ending in `/`, or empty for the whole bucket.
-    #[serde(default)]
-    pub prefix: String,
-    /// Suffix filters (`.jpg`); empty means every key.
-    #[serde(default)]
-    pub suffixes: Vec<String>,
-}
-
-impl Storage {
-    /// Parses `BUCKET[/PREFIX]` (an `s3://` in front is accepted): the
-    /// prefix is a folder, so a `/` is added when missing.
-    pub fn parse_path(text: &str) -> Result<Storage, String> {
-        let t = text.trim().trim_start_matches("s3://");
-        let (bucket, prefix) = t.split_once('/').unwrap_or((t, ""));
-        check::bucket(bucket)?;
-        Ok(Storage {
-            bucket: bucket.to_owned(),
-            prefix: folder(prefix),
-            suffixes: Vec::new(),
-        })
-    }
-
-    /// `s3://BUCKET/PREFIX` plus the suffix filters, for messages.
-    pub fn describe(&self) -> String {
-        let mut s = format!("s3://{}/{}", self.bucket, self.prefix);
-        if !self.suffixes.is_empty() {
-            s.push_str(&format!(" ({})", self.suffixes.join(", ")));
-        }
-        s
-    }
-}
-
-/// A folder prefix: no leading `/`, a trailing one unless empty.
-pub fn folder(prefix: &str) -> String {
-    let p = prefix.trim().trim_start_matches('/');
-    if p.is_empty() || p.ends_with('/') {
-        p.to_owned()
-    } else {
-        format!("{p}/")
-    }
-}
+pub use scar_contract::function::{Storage, folder};
 
 /// Where the script comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -498,7 +406,10 @@ pub fn from_toml(text: &str, path: &Path) -> Result<FunctionDefinition, Definiti
         def.outputs.push(out);
     }
     if let Some(r) = &raw.runtime {
-        def.runtime = r.get_ref().parse().map_err(|m| at(r.span(), m))?;
+        def.runtime = r
+            .get_ref()
+            .parse()
+            .map_err(|e: scar_contract::runtime::UnknownRuntime| at(r.span(), e.to_string()))?;
     }
     if let Some(n) = &raw.reserved_concurrency {
         def.reserved_concurrency =

@@ -19,6 +19,7 @@ pub mod remove;
 
 use std::collections::BTreeMap;
 
+use scar_contract::function::env as vars;
 use serde::Serialize;
 
 use super::definition::{DefinitionError, FunctionDefinition, Script, Storage};
@@ -33,7 +34,7 @@ use package::Bootstrap;
 pub const LOCAL_ROLE: &str = "arn:aws:iam::000000000000:role/scar-local";
 
 /// The variables a deploy sets; the rest of a function's environment is its definition's.
-pub const DEPLOY_VARS: &[&str] = &["SCAR_IMAGE", "SCAR_RUNTIME", "SCAR_OUTPUTS", "SCAR_INPUT"];
+pub const DEPLOY_VARS: &[&str] = &[vars::IMAGE, vars::RUNTIME, vars::OUTPUTS, vars::INPUT];
 
 /// A deploy, update or removal failure, naming the function and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -135,36 +136,26 @@ pub fn resolve_role(def: &FunctionDefinition, backend: Backend) -> Result<String
 /// supervisor and the batch runner read.
 pub fn function_environment(def: &FunctionDefinition) -> BTreeMap<String, String> {
     let mut env = def.environment.clone();
-    env.insert("SCAR_IMAGE".into(), def.image.clone());
-    env.insert("SCAR_RUNTIME".into(), def.runtime.as_str().into());
-    env.insert(
-        "SCAR_OUTPUTS".into(),
-        serde_json::to_string(&def.outputs).unwrap_or_else(|_| "[]".into()),
-    );
+    env.insert(vars::IMAGE.into(), def.image.clone());
+    env.insert(vars::RUNTIME.into(), def.runtime.as_str().into());
+    env.insert(vars::OUTPUTS.into(), Storage::outputs_to_env(&def.outputs));
     if let Some(input) = &def.input {
-        env.insert(
-            "SCAR_INPUT".into(),
-            serde_json::to_string(input).unwrap_or_default(),
-        );
+        env.insert(vars::INPUT.into(), input.input_to_env());
     }
     env
 }
 
-fn json_var<T: serde::de::DeserializeOwned>(
-    env: &BTreeMap<String, String>,
-    key: &str,
-) -> Option<T> {
-    env.get(key).and_then(|v| serde_json::from_str(v).ok())
-}
-
-/// The input a deployed function records, if any.
+/// The input a deployed function records, if any (and readable).
 pub fn recorded_input(info: &FunctionInfo) -> Option<Storage> {
-    json_var(&info.environment, "SCAR_INPUT")
+    Storage::input_from_env(info.environment.get(vars::INPUT)?).ok()
 }
 
-/// The outputs a deployed function records.
+/// The outputs a deployed function records (none if unreadable).
 pub fn recorded_outputs(info: &FunctionInfo) -> Vec<Storage> {
-    json_var(&info.environment, "SCAR_OUTPUTS").unwrap_or_default()
+    info.environment
+        .get(vars::OUTPUTS)
+        .and_then(|v| Storage::outputs_from_env(v).ok())
+        .unwrap_or_default()
 }
 
 /// The definition a deployed function was made from (its script being the
@@ -173,14 +164,14 @@ pub fn definition_of(
     info: &FunctionInfo,
     log_retention_days: Option<u32>,
 ) -> Option<FunctionDefinition> {
-    let image = info.environment.get("SCAR_IMAGE")?.clone();
+    let image = info.environment.get(vars::IMAGE)?.clone();
     let mut def = FunctionDefinition::new(info.name.clone(), image, Script::Deployed);
     def.memory = info.memory;
     def.timeout = info.timeout;
     def.ephemeral_storage = info.ephemeral_storage;
     def.runtime = info
         .environment
-        .get("SCAR_RUNTIME")
+        .get(vars::RUNTIME)
         .and_then(|r| r.parse().ok())
         .unwrap_or_default();
     def.input = recorded_input(info);

@@ -6,7 +6,6 @@
 pub mod batch;
 pub mod batch_run;
 pub mod completion;
-pub mod console;
 pub mod definition;
 pub mod demo;
 pub mod deploy;

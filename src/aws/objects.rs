@@ -120,27 +120,8 @@ impl ObjectPages {
     }
 }
 
-/// Where a function reads its input: `SCAR_INPUT` of a deployed function.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FunctionInput {
-    /// The input bucket.
-    pub bucket: String,
-    /// The key prefix ("" for the whole bucket).
-    #[serde(default)]
-    pub prefix: String,
-    /// Key suffixes to take (all keys when empty).
-    #[serde(default)]
-    pub suffixes: Vec<String>,
-}
-
-impl FunctionInput {
-    /// Whether a listed key is an input: not a folder marker, and ending in
-    /// one of the suffixes when there are any.
-    pub fn takes(&self, key: &str) -> bool {
-        !key.ends_with('/')
-            && (self.suffixes.is_empty() || self.suffixes.iter().any(|s| key.ends_with(s.as_str())))
-    }
-}
+/// The input a deployed function records (`SCAR_INPUT`): the contract's one shape.
+pub use scar_contract::function::Storage as FunctionInput;
 
 /// `prefix` + `/` + `rel`, without doubling or adding slashes.
 pub fn join_key(prefix: &str, rel: &str) -> String {
@@ -205,16 +186,18 @@ impl Cloud {
         let Some(text) = cfg
             .environment()
             .and_then(|e| e.variables())
-            .and_then(|v| v.get("SCAR_INPUT"))
+            .and_then(|v| v.get(scar_contract::function::env::INPUT))
         else {
             return Ok(None);
         };
-        serde_json::from_str(text).map(Some).map_err(|e| AwsError::Call {
-            op: "GetFunctionConfiguration",
-            target: function.to_owned(),
-            code: "InvalidScarInput".into(),
-            message: format!("SCAR_INPUT is not {{\"bucket\", \"prefix\", \"suffixes\"}} JSON ({e}); redeploy with `scar-tui init`"),
-        })
+        FunctionInput::input_from_env(text)
+            .map(Some)
+            .map_err(|e| AwsError::Call {
+                op: "GetFunctionConfiguration",
+                target: function.to_owned(),
+                code: "InvalidScarInput".into(),
+                message: format!("{e}; redeploy with `scar-tui init`"),
+            })
     }
 
     /// A listing of `bucket` under `prefix`, read page by page.

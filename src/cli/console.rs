@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use color_eyre::eyre::{WrapErr, eyre};
-use scar_tui::app::console::settings::{self, ConfigPaths};
-use scar_tui::app::console::state::State;
-use scar_tui::app::console::tasks::{self, TaskOptions};
-use scar_tui::app::console::update::App;
 use scar_tui::aws::Backend;
 use scar_tui::backend::ConnectOptions;
+use scar_tui::console::settings::{self, ConfigPaths};
+use scar_tui::console::state::State;
+use scar_tui::console::tasks::{self, TaskOptions};
+use scar_tui::console::update::App;
 
 use crate::Global;
 

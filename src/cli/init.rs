@@ -79,9 +79,9 @@ pub fn parse_env(pair: &str) -> Result<(String, String), DefinitionError> {
 
 /// Parses `BUCKET[/PREFIX]` for flag `flag`.
 pub fn parse_storage(flag: &str, text: &str) -> Result<Storage, DefinitionError> {
-    Storage::parse_path(text).map_err(|message| DefinitionError::Field {
+    Storage::parse_path(text).map_err(|e| DefinitionError::Field {
         field: flag.into(),
-        message,
+        message: e.to_string(),
     })
 }
 
@@ -137,7 +137,11 @@ fn from_flags(a: &Args) -> Result<FunctionDefinition, DefinitionError> {
         def.outputs.push(parse_storage("--output", o)?);
     }
     if let Some(r) = &a.runtime {
-        def.runtime = r.parse().map_err(field("--runtime"))?;
+        def.runtime = r
+            .parse()
+            .map_err(|e: scar_contract::runtime::UnknownRuntime| {
+                field("--runtime")(e.to_string())
+            })?;
     }
     def.reserved_concurrency = a.reserved_concurrency;
     def.role = a.role.clone();

@@ -36,9 +36,9 @@ async fn input_bucket(
     Ok(cfg
         .environment()
         .and_then(|e| e.variables())
-        .and_then(|v| v.get("SCAR_INPUT"))
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
-        .and_then(|v| v["bucket"].as_str().map(str::to_owned)))
+        .and_then(|v| v.get(scar_contract::function::env::INPUT))
+        .and_then(|s| scar_contract::function::Storage::input_from_env(s).ok())
+        .map(|input| input.bucket))
 }
 
 /// Runs it.

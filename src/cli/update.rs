@@ -100,7 +100,9 @@ pub async fn run(g: &Global, a: Args) -> color_eyre::Result<()> {
     if let Some(r) = &a.runtime {
         def.runtime = r
             .parse()
-            .map_err(|m: String| color_eyre::eyre::eyre!("--runtime: {m}"))?;
+            .map_err(|e: scar_contract::runtime::UnknownRuntime| {
+                color_eyre::eyre::eyre!("--runtime: {e}")
+            })?;
     }
     for k in &a.unset_env {
         def.environment.remove(k);

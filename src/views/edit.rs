@@ -6,7 +6,7 @@
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 
-use crate::app::console::state::LineEdit;
+use crate::console::state::LineEdit;
 
 /// The spans of `edit` in a field `width` cells wide. `cursor` false
 /// draws the text without a cursor (an unfocused form field).

@@ -9,8 +9,8 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::Cell;
 
-use crate::app::console::action::Action;
-use crate::app::console::state::{FunctionRow, FunctionStats, Pane, State};
+use crate::console::action::Action;
+use crate::console::state::{FunctionRow, FunctionStats, Pane, State};
 
 use super::table::{self, Column};
 use super::{pane, units};
@@ -142,7 +142,7 @@ fn line(state: &State, row: &FunctionRow, selected: bool) -> (Vec<Cell<'static>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::console::state::FunctionStats;
+    use crate::console::state::FunctionStats;
     use crate::views::testing::{self, has, line_with, render, style_at};
 
     fn draw_at(state: &State, w: u16, h: u16) -> ratatui::buffer::Buffer {

@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use crate::app::console::state::{BatchPhase, BatchView, State};
+use crate::console::state::{BatchPhase, BatchView, State};
 
 use super::units;
 

@@ -11,8 +11,8 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::Cell;
 
-use crate::app::console::state::{LogSource, Pane, State};
 use crate::app::report::Invocation;
+use crate::console::state::{LogSource, Pane, State};
 
 use super::table::{self, Column};
 use super::{pane, units};

@@ -6,7 +6,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::app::console::state::Pane;
+use crate::console::state::Pane;
 
 /// From this width on, panes sit two by two.
 pub const WIDE_COLUMNS: u16 = 120;

@@ -16,8 +16,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::console::ring::Ring;
-use crate::app::console::state::{LogEntry, LogSource, Pane, State};
+use crate::console::ring::Ring;
+use crate::console::state::{LogEntry, LogSource, Pane, State};
 
 use super::{pane, units};
 

@@ -10,8 +10,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, Gauge, Paragraph, Sparkline};
 
-use crate::app::console::state::{LogSource, Pane, State};
-use crate::app::console::summary::{CONCURRENCY_WINDOW_S, bucket_label};
+use crate::console::state::{LogSource, Pane, State};
+use crate::console::summary::{CONCURRENCY_WINDOW_S, bucket_label};
 
 use super::{pane, units};
 
@@ -261,7 +261,7 @@ fn draw_histogram(frame: &mut Frame, area: Rect, state: &State) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::console::state::FunctionStats;
+    use crate::console::state::FunctionStats;
     use crate::views::testing::{self, NOW, has, line_with, render, style_at};
 
     fn draw_at(s: &State, w: u16, h: u16) -> ratatui::buffer::Buffer {

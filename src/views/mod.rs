@@ -26,7 +26,7 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::app::console::state::{Pane, State};
+use crate::console::state::{Pane, State};
 
 /// Narrowest terminal the console draws in (columns).
 pub const MIN_WIDTH: u16 = 60;
@@ -90,9 +90,9 @@ fn too_small(frame: &mut Frame, area: Rect, state: &State) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::console::action::Action;
-    use crate::app::console::keys::KeyMap;
-    use crate::app::console::state::Mode;
+    use crate::console::action::Action;
+    use crate::console::keys::KeyMap;
+    use crate::console::state::Mode;
     use crate::views::testing::{self, NOW, has, render};
 
     fn whole(s: &State, w: u16, h: u16) -> ratatui::buffer::Buffer {
@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn every_size_mode_and_focus_draws_without_panicking() {
-        use crate::app::console::state::{
+        use crate::console::state::{
             Confirm, ConfirmKind, Form, FormField, LineEdit, Prompt, PromptKind,
         };
         let mut s = testing::with_functions(&["demo", "other"]);
@@ -225,7 +225,7 @@ mod tests {
             true,
             "succeeded",
         );
-        s.logs.lines.push(crate::app::console::state::LogEntry {
+        s.logs.lines.push(crate::console::state::LogEntry {
             timestamp: NOW,
             stream: "s".into(),
             message: "a line\twith a tab and é wide 字 chars".into(),

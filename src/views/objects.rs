@@ -9,8 +9,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph};
 
-use crate::app::console::action::Action;
-use crate::app::console::state::{Cursor, Fetched, FunctionRow, ObjectRow, Pane, Side, State};
+use crate::console::action::Action;
+use crate::console::state::{Cursor, Fetched, FunctionRow, ObjectRow, Pane, Side, State};
 
 use super::table::{self, Column};
 use super::{pane, units};

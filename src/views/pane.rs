@@ -9,7 +9,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Wrap};
 
-use crate::app::console::state::{Fetched, Pane, State};
+use crate::console::state::{Fetched, Pane, State};
 
 use super::units;
 

@@ -8,8 +8,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::app::console::action::Action;
-use crate::app::console::state::{LineEdit, Mode, PromptKind, State};
+use crate::console::action::Action;
+use crate::console::state::{LineEdit, Mode, PromptKind, State};
 
 use super::{edit, units};
 
@@ -95,7 +95,7 @@ mod tests {
     use ratatui::style::Modifier;
 
     use super::*;
-    use crate::app::console::state::Status;
+    use crate::console::state::Status;
     use crate::views::testing::{self, NOW, has, render, style_at};
 
     fn draw_at(s: &State) -> ratatui::buffer::Buffer {

@@ -8,7 +8,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::{Cell, Row, Table};
 
-use crate::app::console::state::State;
+use crate::console::state::State;
 
 use super::pane;
 

@@ -7,10 +7,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use crate::app::console::settings::Settings;
-use crate::app::console::state::{BackendInfo, FunctionRow, LogSource, ObjectRow, State};
 use crate::aws::functions::FunctionInfo;
 use crate::aws::objects::FunctionInput;
+use crate::console::settings::Settings;
+use crate::console::state::{BackendInfo, FunctionRow, LogSource, ObjectRow, State};
 
 /// "Now" in the tests: 2024-05-01 12:00:00 UTC.
 pub const NOW: i64 = 1_714_564_800_000;
@@ -123,7 +123,7 @@ pub fn invocation(
         stream,
         &format!("END RequestId: {id}"),
     );
-    s.summary = crate::app::console::summary::compute(&s.history, s.now_ms);
+    s.summary = crate::console::summary::compute(&s.history, s.now_ms);
 }
 
 /// Draws with `draw` on a `w`x`h` test terminal and returns its buffer.

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine;
+use scar_contract::function::env;
 
 use crate::cache::Cache;
 use crate::container::Runtime;
@@ -95,16 +96,16 @@ pub struct FunctionConfig {
 impl FunctionConfig {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<FunctionConfig, ConfigError> {
-        let image = var("SCAR_IMAGE")
+        let image = var(env::IMAGE)
             .ok_or_else(|| ConfigError("SCAR_IMAGE is not set: set it to the image reference in the function's environment".into()))?
             .parse::<ImageRef>()
             .map_err(|e| ConfigError(format!("SCAR_IMAGE: {e}")))?;
-        let runtime = var("SCAR_RUNTIME")
+        let runtime = var(env::RUNTIME)
             .unwrap_or_default()
             .parse::<Runtime>()
             .map_err(|e| ConfigError(format!("SCAR_RUNTIME: {e}")))?;
-        let outputs = OutputTarget::parse_list(&var("SCAR_OUTPUTS").unwrap_or_default())
-            .map_err(ConfigError)?;
+        let outputs = OutputTarget::outputs_from_env(&var(env::OUTPUTS).unwrap_or_default())
+            .map_err(|e| ConfigError(e.to_string()))?;
         let reserve = match var("SCAR_TIMEOUT_RESERVE_S") {
             None => Duration::from_secs(10),
             Some(v) => v
@@ -119,7 +120,7 @@ impl FunctionConfig {
                     ))
                 })?,
         };
-        let script = match var("SCAR_SCRIPT") {
+        let script = match var(env::SCRIPT) {
             Some(b64) => base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
                 .map_err(|e| {

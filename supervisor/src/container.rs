@@ -19,51 +19,13 @@ use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 
-/// A way of running the script.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Runtime {
-    /// `userns`, falling back to `proot` where namespaces are denied.
-    Auto,
-    /// User + mount namespace and chroot.
-    Userns,
-    /// ptrace-based proot.
-    Proot,
-    /// Directly on the host.
-    Host,
-}
-
-impl FromStr for Runtime {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "" | "auto" => Ok(Runtime::Auto),
-            "userns" => Ok(Runtime::Userns),
-            "proot" => Ok(Runtime::Proot),
-            "host" => Ok(Runtime::Host),
-            other => Err(format!(
-                "unknown runtime {other:?}: use auto, userns, proot or host"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Runtime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Runtime::Auto => "auto",
-            Runtime::Userns => "userns",
-            Runtime::Proot => "proot",
-            Runtime::Host => "host",
-        })
-    }
-}
+pub use scar_contract::runtime::Runtime;
 
 /// Why the script could not be run.
 #[derive(Debug, thiserror::Error)]

@@ -60,7 +60,7 @@ struct RunArgs {
     name: String,
 }
 
-fn parse_runtime(s: &str) -> Result<Runtime, String> {
+fn parse_runtime(s: &str) -> Result<Runtime, scar_contract::runtime::UnknownRuntime> {
     s.parse()
 }
 

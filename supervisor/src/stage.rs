@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use futures_util::{StreamExt, TryStreamExt, stream};
-use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
 /// Uploads in flight at once.
@@ -70,46 +69,9 @@ pub enum StageError {
 
 /// Where outputs go: every file under the output folder whose name ends in
 /// one of `suffixes` (all files when empty) is written to
-/// `s3://bucket/prefix + relative path`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct OutputTarget {
-    /// Destination bucket.
-    pub bucket: String,
-    /// Key prefix (`out/`, or empty).
-    #[serde(default)]
-    pub prefix: String,
-    /// Suffix filters.
-    #[serde(default)]
-    pub suffixes: Vec<String>,
-}
-
-impl OutputTarget {
-    /// Parses `SCAR_OUTPUTS` (a JSON list).
-    pub fn parse_list(text: &str) -> Result<Vec<OutputTarget>, String> {
-        if text.trim().is_empty() {
-            return Ok(Vec::new());
-        }
-        let list: Vec<OutputTarget> = serde_json::from_str(text).map_err(|e| {
-            format!(
-                "SCAR_OUTPUTS is not a JSON list of {{\"bucket\", \"prefix\", \"suffixes\"}}: {e}"
-            )
-        })?;
-        if let Some(t) = list.iter().find(|t| t.bucket.is_empty()) {
-            return Err(format!("SCAR_OUTPUTS has an entry without a bucket: {t:?}"));
-        }
-        Ok(list)
-    }
-
-    /// True when a file of this relative name goes to this target.
-    pub fn accepts(&self, rel: &str) -> bool {
-        self.suffixes.is_empty() || self.suffixes.iter().any(|s| rel.ends_with(s.as_str()))
-    }
-
-    /// The key a relative name is written under.
-    pub fn key_for(&self, rel: &str) -> String {
-        format!("{}{rel}", self.prefix)
-    }
-}
+/// `s3://bucket/prefix + relative path`. The contract's one shape, as
+/// `SCAR_OUTPUTS` carries it.
+pub use scar_contract::function::Storage as OutputTarget;
 
 /// A file found under the output folder.
 #[derive(Debug, Clone)]
@@ -410,7 +372,7 @@ mod tests {
 
     #[test]
     fn output_targets_filter_and_key() {
-        let t = OutputTarget::parse_list(
+        let t = OutputTarget::outputs_from_env(
             r#"[{"bucket": "out", "prefix": "p/", "suffixes": [".png"]}, {"bucket": "all"}]"#,
         )
         .unwrap();
@@ -419,12 +381,13 @@ mod tests {
         assert!(t[1].accepts("anything"));
         assert_eq!(t[0].key_for("a/b.png"), "p/a/b.png");
         assert!(
-            OutputTarget::parse_list("{}")
+            OutputTarget::outputs_from_env("{}")
                 .unwrap_err()
+                .to_string()
                 .contains("SCAR_OUTPUTS")
         );
-        assert!(OutputTarget::parse_list(r#"[{"bucket": ""}]"#).is_err());
-        assert!(OutputTarget::parse_list("").unwrap().is_empty());
+        assert!(OutputTarget::outputs_from_env(r#"[{"bucket": ""}]"#).is_err());
+        assert!(OutputTarget::outputs_from_env("").unwrap().is_empty());
     }
 
     #[test]

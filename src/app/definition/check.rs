@@ -132,22 +132,7 @@ pub fn env_var(key: &str, _value: &str) -> Result<(), String> {
 
 /// An S3 bucket name, by S3's naming rules.
 pub fn bucket(name: &str) -> Result<(), String> {
-    let bytes = name.as_bytes();
-    let ok = (3..=63).contains(&name.len())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
-        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
-        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-        && !name.contains("..")
-        && name.parse::<std::net::Ipv4Addr>().is_err();
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "bucket name {name:?} is not valid: use 3 to 63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit"
-        ))
-    }
+    scar_contract::function::check_bucket(name).map_err(|e| e.to_string())
 }
 
 /// A suffix filter: not empty.

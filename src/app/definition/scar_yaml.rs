@@ -291,7 +291,8 @@ impl Cx<'_> {
             .path
             .as_deref()
             .ok_or_else(|| self.at(segs, "no `path`: write `path: BUCKET[/FOLDER]`".into()))?;
-        let mut storage = Storage::parse_path(path).map_err(|m| self.at(&key("path"), m))?;
+        let mut storage =
+            Storage::parse_path(path).map_err(|e| self.at(&key("path"), e.to_string()))?;
         storage.suffixes = TextList::items(&io.suffix);
         for s in &storage.suffixes {
             check::suffix(s).map_err(|m| self.at(&key("suffix"), m))?;

@@ -3,6 +3,7 @@
 //! execution environments each ran in the last keep-warm period (its log
 //! streams that logged since: what CloudWatch Logs shows on any backend).
 
+use scar_contract::function::env as vars;
 use serde::Serialize;
 
 use super::{recorded_input, recorded_outputs};
@@ -43,10 +44,10 @@ pub async fn list(cloud: &Cloud, all: bool) -> Result<Vec<FunctionRow>, AwsError
         .list_functions()
         .await?
         .into_iter()
-        .filter(|f| all || f.environment.contains_key("SCAR_IMAGE"))
+        .filter(|f| all || f.environment.contains_key(vars::IMAGE))
         .map(|f| FunctionRow {
-            image: f.environment.get("SCAR_IMAGE").cloned(),
-            runtime: f.environment.get("SCAR_RUNTIME").cloned(),
+            image: f.environment.get(vars::IMAGE).cloned(),
+            runtime: f.environment.get(vars::RUNTIME).cloned(),
             input: recorded_input(&f).map(|s| s.describe()),
             outputs: recorded_outputs(&f).iter().map(|s| s.describe()).collect(),
             warm: None,

@@ -119,7 +119,10 @@ pub async fn deployed_names(cloud: &Cloud) -> Result<Vec<String>, DeployError> {
         .list_functions()
         .await?
         .into_iter()
-        .filter(|f| f.environment.contains_key("SCAR_IMAGE"))
+        .filter(|f| {
+            f.environment
+                .contains_key(scar_contract::function::env::IMAGE)
+        })
         .map(|f| f.name)
         .collect();
     names.sort();

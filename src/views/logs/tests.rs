@@ -8,7 +8,7 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Modifier;
 
 use super::*;
-use crate::app::console::settings::Settings;
+use crate::console::settings::Settings;
 use crate::views::testing::{self, NOW, has, line_with, lines, render, style_at};
 
 const STREAM: &str = "2024/05/01/[$LATEST]0123456789abcdef";

@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::app::console::state::{Confirm, ConfirmKind, State};
+use crate::console::state::{Confirm, ConfirmKind, State};
 
 use crate::views::units;
 
@@ -66,7 +66,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, confirm: &Confirm) {
 
 #[cfg(test)]
 mod tests {
-    use crate::app::console::state::{Confirm, ConfirmKind, Mode};
+    use crate::console::state::{Confirm, ConfirmKind, Mode};
     use crate::views::testing::{self, has, render};
 
     fn shown(kind: ConfirmKind) -> ratatui::buffer::Buffer {

@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::console::state::{Form, State};
+use crate::console::state::{Form, State};
 
 use crate::views::edit;
 
@@ -76,7 +76,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, form: &Form) {
 mod tests {
     use ratatui::style::Modifier;
 
-    use crate::app::console::state::{Form, FormField, LineEdit, Mode};
+    use crate::console::state::{Form, FormField, LineEdit, Mode};
     use crate::views::testing::{self, has, line_with, render, style_at};
 
     fn field(label: &'static str, hint: &'static str, value: &str) -> FormField {

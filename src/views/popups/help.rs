@@ -9,8 +9,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::console::action::Action;
-use crate::app::console::state::{Pane, State};
+use crate::console::action::Action;
+use crate::console::state::{Pane, State};
 
 const GLOBAL: &[Action] = &[
     Action::Help,

@@ -14,7 +14,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear};
 
-use crate::app::console::state::{Mode, State};
+use crate::console::state::{Mode, State};
 
 /// Draws the overlay of `state.mode`, if it has one, over `area`.
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {

@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::console::state::{Prompt, PromptKind, State};
+use crate::console::state::{Prompt, PromptKind, State};
 
 use crate::views::edit;
 
@@ -62,14 +62,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, prompt: &Prompt) {
 mod tests {
     use ratatui::style::Modifier;
 
-    use crate::app::console::state::{LineEdit, Mode, Prompt, PromptKind};
+    use crate::console::state::{LineEdit, Mode, Prompt, PromptKind};
     use crate::views::testing::{self, has, render, style_at};
 
     fn shown(
         kind: PromptKind,
         error: Option<&str>,
         completions: &[&str],
-    ) -> (crate::app::console::state::State, ratatui::buffer::Buffer) {
+    ) -> (crate::console::state::State, ratatui::buffer::Buffer) {
         let mut s = testing::with_functions(&["demo"]);
         s.mode = Mode::Prompt(Prompt {
             kind,

@@ -3,13 +3,13 @@
 //! request's logs, invoking the selected or marked inputs). Kept apart
 //! from the key dispatch in `update.rs`, which maps keys to these actions.
 
-use super::super::action::Action;
-use super::super::edit::new_form;
-use super::super::msg::Effect;
-use super::super::state::{
+use super::{App, HALF_PAGE};
+use crate::console::action::Action;
+use crate::console::edit::new_form;
+use crate::console::msg::Effect;
+use crate::console::state::{
     Confirm, ConfirmKind, Fetched, LineEdit, LogSource, Mode, Pane, Prompt, PromptKind, Side,
 };
-use super::{App, HALF_PAGE};
 
 impl App {
     fn selected_input_key(&self) -> Option<String> {

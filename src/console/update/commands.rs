@@ -2,11 +2,11 @@
 //! `:inv`, `:metrics`), `:profile` and `:region`, and the actions by name
 //! (`:init FILE`, `:demo`, `:upload PATH`, `:preheat N`, `:run`, `:q`).
 
-use super::super::action::Action;
-use super::super::edit::new_form;
-use super::super::msg::Effect;
-use super::super::state::{LineEdit, Mode, Pane, Prompt, PromptKind, Side, State};
 use super::App;
+use crate::console::action::Action;
+use crate::console::edit::new_form;
+use crate::console::msg::Effect;
+use crate::console::state::{LineEdit, Mode, Pane, Prompt, PromptKind, Side, State};
 
 impl App {
     /// Runs a `:` command.

@@ -3,9 +3,9 @@
 //! from keys and actions because it is driven by the tasks, not the user:
 //! late reports for a function no longer selected are dropped here.
 
-use super::super::msg::{Effect, Msg};
-use super::super::state::{Confirm, ConfirmKind, Fetched, LogSource, Mode, Side};
 use super::App;
+use crate::console::msg::{Effect, Msg};
+use crate::console::state::{Confirm, ConfirmKind, Fetched, LogSource, Mode, Side};
 
 impl App {
     /// A task's report.

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
-use crate::app::console::msg::Msg;
-use crate::app::console::settings::Settings;
-use crate::app::console::state::{
-    BackendInfo, BatchPhase, BatchView, Confirm, ConfirmKind, FunctionRow, LogEntry, ObjectRow,
-};
 use crate::aws::functions::FunctionInfo;
 use crate::aws::objects::FunctionInput;
+use crate::console::msg::Msg;
+use crate::console::settings::Settings;
+use crate::console::state::{
+    BackendInfo, BatchPhase, BatchView, Confirm, ConfirmKind, FunctionRow, LogEntry, ObjectRow,
+};
 
 const NOW: i64 = 1_800_000_000_000;
 
@@ -610,7 +610,7 @@ fn the_log_filter_index_follows_new_and_evicted_lines() {
     }
     assert_eq!(
         *ix,
-        crate::app::console::state::FilterIndex::build("REPORT", &s.lines)
+        crate::console::state::FilterIndex::build("REPORT", &s.lines)
     );
     a.key(code(KeyCode::Esc));
     assert!(a.state.logs.matches.is_none());

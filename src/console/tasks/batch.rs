@@ -12,8 +12,8 @@ use crate::app::batch::BatchProgress;
 use crate::app::batch_run::{self, RunOptions, WaitProgress};
 use crate::aws::Cloud;
 
-use super::super::msg::Msg;
-use super::super::state::{BatchPhase, BatchView};
+use crate::console::msg::Msg;
+use crate::console::state::{BatchPhase, BatchView};
 
 pub(super) async fn batch(
     cloud: &Cloud,

@@ -221,7 +221,9 @@ pub fn definition_of_form(f: &mut Form) -> Option<FunctionDefinition> {
         if text.is_empty() {
             Ok(None)
         } else {
-            Storage::parse_path(&text).map(Some)
+            Storage::parse_path(&text)
+                .map(Some)
+                .map_err(|e| e.to_string())
         }
     };
     let input = match storage(value(f, 3)) {

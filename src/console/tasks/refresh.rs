@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use crate::app::deploy;
 use crate::aws::Cloud;
 
-use super::super::state::{FunctionRow, FunctionStats, ObjectRow};
 use super::text;
+use crate::console::state::{FunctionRow, FunctionStats, ObjectRow};
 
 pub(super) async fn list_functions(cloud: &Cloud) -> Result<Vec<FunctionRow>, String> {
     let mut rows: Vec<FunctionRow> = cloud
@@ -20,14 +20,10 @@ pub(super) async fn list_functions(cloud: &Cloud) -> Result<Vec<FunctionRow>, St
         .map(|info| FunctionRow {
             image: info
                 .environment
-                .get("SCAR_IMAGE")
+                .get(scar_contract::function::env::IMAGE)
                 .cloned()
                 .unwrap_or_default(),
-            input: deploy::recorded_input(&info).map(|s| crate::aws::objects::FunctionInput {
-                bucket: s.bucket,
-                prefix: s.prefix,
-                suffixes: s.suffixes,
-            }),
+            input: deploy::recorded_input(&info),
             outputs: deploy::recorded_outputs(&info)
                 .into_iter()
                 .map(|s| (s.bucket, s.prefix))

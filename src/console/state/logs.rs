@@ -3,8 +3,8 @@
 //! [`FilterIndex`] of lines holding the filter, kept as lines arrive so
 //! that a frame never rescans the whole ring.
 
-use super::super::ring::Ring;
 use super::Fetched;
+use crate::console::ring::Ring;
 
 /// One log line held by the console.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use super::super::edit::{definition_of_form, expand_home, split_paths};
-use super::super::msg::Effect;
-use super::super::state::{Confirm, ConfirmKind, Form, Mode, Pane, Prompt, PromptKind};
 use super::App;
+use crate::console::edit::{definition_of_form, expand_home, split_paths};
+use crate::console::msg::Effect;
+use crate::console::state::{Confirm, ConfirmKind, Form, Mode, Pane, Prompt, PromptKind};
 
 impl App {
     pub(super) fn confirmed(&mut self, c: Confirm) -> Vec<Effect> {

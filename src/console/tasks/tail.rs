@@ -10,9 +10,9 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::aws::Cloud;
 
-use super::super::msg::Msg;
-use super::super::state::LogEntry;
 use super::text;
+use crate::console::msg::Msg;
+use crate::console::state::LogEntry;
 
 /// How far back each tail poll looks again, for lines stored late.
 pub const TAIL_OVERLAP_MS: i64 = 5_000;
