@@ -21,7 +21,7 @@ target="$(cargo metadata --format-version 1 --no-deps | grep -o '"target_directo
 scar="$target/scar-tui"
 demo=$(mktemp -d /tmp/scar-demo.XXXX)
 export SCAR_SUPERVISOR="$target/scar-supervisor"
-scripts/demo-image.sh "$demo/image" >/dev/null
+"$scar" local demo-image "$demo/image" >/dev/null
 
 echo "== serving the local cloud (data in $demo/cloud)"
 "$scar" --data-dir "$demo/cloud" local serve --port 0 > "$demo/serve.env" 2> "$demo/serve.log" &

@@ -121,23 +121,3 @@ pub fn in_process(cloud: &Cloud) -> bool {
         .kept()
         .is_some_and(|k| k.downcast_ref::<LocalCloud>().is_some())
 }
-
-/// Request ids of `function`'s async events that the in-process local
-/// cloud gave up on (after its retries, or too old, or for a function
-/// gone).
-///
-/// The one remaining back channel into the local cloud: on AWS such events
-/// go to the function's on-failure destination, which neither `init` nor
-/// the local cloud configures yet, so this reads the local cloud's record
-/// directly and answers nothing for AWS or a standalone `local serve`.
-pub fn failed_request_ids(cloud: &Cloud, function: &str) -> Vec<String> {
-    let Some(local) = cloud.kept().and_then(|k| k.downcast_ref::<LocalCloud>()) else {
-        return Vec::new();
-    };
-    local
-        .lambda()
-        .failed_events(Some(function))
-        .iter()
-        .filter_map(|v| v["request_id"].as_str().map(str::to_owned))
-        .collect()
-}

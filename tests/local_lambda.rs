@@ -473,6 +473,116 @@ async fn async_failures_are_retried_twice_then_recorded() {
     );
 }
 
+/// PutFunctionEventInvokeConfig through the SDK: AWS's ranges are
+/// enforced, the retry count is honoured, and an event that fails every
+/// attempt leaves an invocation record in the S3 on-failure destination,
+/// which scar-tui's own reader (`FailureFollower`) finds.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_events_go_to_the_s3_on_failure_destination() {
+    use aws_sdk_lambda::operation::RequestId;
+    use aws_sdk_lambda::types::{DestinationConfig, OnFailure};
+    let cloud = Cloud::start().await;
+    let client = lambda(cloud.get(), None);
+    let s3c = s3(cloud.get(), None);
+    s3c.create_bucket().bucket("failures").send().await.unwrap();
+    supervisor_fn(&client, cloud.dir.path(), "doomed", "exit 9\n", 30).await;
+    let dest = |arn: &str| {
+        DestinationConfig::builder()
+            .on_failure(OnFailure::builder().destination(arn).build())
+            .build()
+    };
+    // Out of range, and a destination type the local cloud cannot deliver to.
+    let err = client
+        .put_function_event_invoke_config()
+        .function_name("doomed")
+        .maximum_retry_attempts(3)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:?}").contains("MaximumRetryAttempts"),
+        "{err:?}"
+    );
+    let err = client
+        .put_function_event_invoke_config()
+        .function_name("doomed")
+        .destination_config(dest("arn:aws:sqs:us-east-1:000000000000:q"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("S3 bucket"), "{err:?}");
+    // One retry, records to s3://failures.
+    client
+        .put_function_event_invoke_config()
+        .function_name("doomed")
+        .maximum_retry_attempts(1)
+        .destination_config(dest("arn:aws:s3:::failures"))
+        .send()
+        .await
+        .unwrap();
+    let got = client
+        .get_function_event_invoke_config()
+        .function_name("doomed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.maximum_retry_attempts(), Some(1));
+    let out = client
+        .invoke()
+        .function_name("doomed")
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(br#"{"input": "x"}"#.to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let request_id = out.request_id().map(str::to_owned);
+    let console = scar_tui::backend::clients_for(cloud.get());
+    let mut follower = scar_tui::app::failures::FailureFollower::new("doomed");
+    // Polled as `run --wait` polls it; the deadline only bounds a failure.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let records = loop {
+        let r = follower
+            .new_records(&console)
+            .await
+            .expect("records readable");
+        if !r.is_empty() {
+            break r;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no record in the destination"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].condition, "RetriesExhausted");
+    assert!(
+        records[0].key.starts_with("aws/lambda/async/doomed/"),
+        "{}",
+        records[0].key
+    );
+    if let Some(id) = request_id {
+        assert_eq!(records[0].request_id, id);
+    }
+    let body = s3c
+        .get_object()
+        .bucket("failures")
+        .key(&records[0].key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["requestContext"]["approximateInvokeCount"], 2, "{v}");
+    assert_eq!(v["requestPayload"]["input"], "x", "{v}");
+    // Read once: a second look finds nothing new.
+    assert!(follower.new_records(&console).await.unwrap().is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn control_plane_speaks_aws_errors_and_survives_restart() {
     let mut cloud = Cloud::start().await;

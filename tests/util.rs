@@ -191,22 +191,11 @@ pub fn supervisor_bin() -> PathBuf {
         .clone()
 }
 
-/// Builds the offline busybox demo image (scripts/demo-image.sh) once per
-/// folder and returns its `oci:` reference.
+/// Builds the offline busybox demo image once per folder, with the very
+/// builder the console's demo and `scar-tui local demo-image` use, and
+/// returns its `oci:` reference.
 pub fn busybox_image(dir: &Path) -> String {
-    let out = dir.join("image");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/demo-image.sh");
-    let o = std::process::Command::new("bash")
-        .arg(&script)
-        .arg(&out)
-        .output()
-        .expect("demo-image.sh runs");
-    assert!(
-        o.status.success(),
-        "demo-image.sh: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    format!("oci:{}:demo", out.display())
+    scar_tui::app::demo::build_image(&dir.join("image")).expect("the demo image builds")
 }
 
 /// A zip holding `bootstrap` (mode 0755) and optionally `script.sh`.

@@ -19,6 +19,13 @@ pub mod env {
     pub const SCRIPT: &str = "SCAR_SCRIPT";
 }
 
+/// The key prefix under which Lambda writes the records of a function's
+/// failed asynchronous invocations in an S3 on-failure destination; the
+/// local cloud writes there and scar-tui reads there.
+pub fn failure_record_prefix(function: &str) -> String {
+    format!("aws/lambda/async/{function}/")
+}
+
 /// A bucket and where in it: the input that triggers the function, or an
 /// output its results go to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -249,6 +249,7 @@ impl LocalCloud {
             lambda.clone(),
             config.clock.clone(),
         )?;
+        lambda.set_record_sink(Arc::new(s3::RecordWriter::open(&data.join("s3"))?));
         let services = Arc::new(server::Services {
             key: key.clone(),
             s3,

@@ -21,6 +21,7 @@ use super::batch::{
 use super::completion::{Outcome, Tracker, TrackerOptions};
 use super::journal::{Campaign, Journal, JournalError, KeyState, Record, journal_path, replay};
 use super::report::{Totals, totals};
+use crate::app::failures::FailureFollower;
 use crate::aws::objects::FunctionInput;
 use crate::aws::{AwsError, Cloud};
 
@@ -138,9 +139,17 @@ pub struct WaitReport {
     pub elapsed_ms: u64,
 }
 
-fn local_failures(cloud: &Cloud, function: &str, tracker: &mut Tracker) {
-    for id in crate::backend::failed_request_ids(cloud, function) {
-        tracker.mark_failed(&id);
+/// Marks failed the invocations Lambda gave up on, from the records in the
+/// function's on-failure destination. A destination that cannot be read
+/// only leaves the tracker to the logs (which see every attempt anyway).
+async fn mark_given_up(cloud: &Cloud, follower: &mut FailureFollower, tracker: &mut Tracker) {
+    match follower.new_records(cloud).await {
+        Ok(records) => {
+            for r in records {
+                tracker.mark_failed(&r.request_id);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "the on-failure records could not be read"),
     }
 }
 
@@ -220,7 +229,7 @@ async fn failed_keys(
 ) -> Result<Vec<String>, RunError> {
     let mut tracker = Tracker::new(function, campaign.started_ms - opts.slack_ms, opts.clone());
     tracker.poll(cloud).await?;
-    local_failures(cloud, function, &mut tracker);
+    mark_given_up(cloud, &mut FailureFollower::new(function), &mut tracker).await;
     let mut keys: Vec<String> = campaign
         .acknowledged_states()
         .filter(|(k, s)| {
@@ -420,9 +429,10 @@ pub async fn wait(
     let keys: Vec<(&str, &KeyState)> = campaign.acknowledged_states().collect();
     progress.total.store(keys.len() as u64, Ordering::Relaxed);
     let mut tracker = Tracker::new(function, campaign.started_ms - opts.slack_ms, opts.clone());
+    let mut given_up = FailureFollower::new(function);
     loop {
         tracker.poll(cloud).await?;
-        local_failures(cloud, function, &mut tracker);
+        mark_given_up(cloud, &mut given_up, &mut tracker).await;
         let (mut ok, mut failed, mut pending) = (0u64, 0u64, 0u64);
         let mut ids: Vec<(&str, &str)> = Vec::with_capacity(keys.len());
         for (k, s) in &keys {

@@ -1,5 +1,5 @@
 //! The console's demo, offline: an OCI image layout built from Debian's
-//! static busybox (the same image `scripts/demo-image.sh` builds), the
+//! static busybox (also what `scar-tui local demo-image` and the tests build), the
 //! function definition of `config/demo.toml` with the script of
 //! `assets/scripts/demo-upper.sh` (both compiled in, so an installed
 //! binary needs no source tree), and a few sample files to upload.

@@ -298,6 +298,17 @@ pub async fn deploy(cloud: &Cloud, def: &FunctionDefinition) -> Result<DeployRep
     cloud
         .ensure_log_group(&log_group(name), def.log_retention_days)
         .await?;
+    // Events that fail every attempt are recorded in a bucket of the
+    // function's own (its first output's, else its input's), where `run`
+    // and `status` read them back: the same on AWS and the local cloud.
+    if let Some(bucket) = def
+        .outputs
+        .first()
+        .or(def.input.as_ref())
+        .map(|s| s.bucket.clone())
+    {
+        cloud.set_failure_destination(name, &bucket).await?;
+    }
 
     // A function that moved to another input bucket (or lost its input)
     // leaves no trigger behind on the old one.

@@ -9,6 +9,7 @@ pub mod completion;
 pub mod definition;
 pub mod demo;
 pub mod deploy;
+pub mod failures;
 pub mod journal;
 pub mod preheat;
 pub mod report;

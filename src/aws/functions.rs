@@ -260,6 +260,59 @@ impl Cloud {
         Ok(())
     }
 
+    /// Sets the function's asynchronous invocation settings
+    /// (PutFunctionEventInvokeConfig): Lambda's two retries and six hours,
+    /// and `on_failure_bucket` as the on-failure destination, where a
+    /// record of every event that failed all its attempts is written.
+    pub async fn set_failure_destination(
+        &self,
+        name: &str,
+        on_failure_bucket: &str,
+    ) -> Result<(), AwsError> {
+        use aws_sdk_lambda::types::{DestinationConfig, OnFailure};
+        self.lambda
+            .put_function_event_invoke_config()
+            .function_name(name)
+            .maximum_retry_attempts(2)
+            .maximum_event_age_in_seconds(21_600)
+            .destination_config(
+                DestinationConfig::builder()
+                    .on_failure(
+                        OnFailure::builder()
+                            .destination(format!("arn:aws:s3:::{on_failure_bucket}"))
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| AwsError::call("PutFunctionEventInvokeConfig", name, &e))?;
+        Ok(())
+    }
+
+    /// The S3 bucket of the function's on-failure destination, if it has one.
+    pub async fn failure_destination_bucket(&self, name: &str) -> Result<Option<String>, AwsError> {
+        use aws_sdk_lambda::error::ProvideErrorMetadata;
+        let out = match self
+            .lambda
+            .get_function_event_invoke_config()
+            .function_name(name)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
+            Err(e) => return Err(AwsError::call("GetFunctionEventInvokeConfig", name, &e)),
+        };
+        Ok(out
+            .destination_config()
+            .and_then(|d| d.on_failure())
+            .and_then(|f| f.destination())
+            .and_then(|arn| arn.strip_prefix("arn:aws:s3:::"))
+            .filter(|b| !b.is_empty())
+            .map(str::to_owned))
+    }
+
     /// Waits until the function is `Active` and its last update done, at
     /// most `max`; the error carries Lambda's reason when it failed.
     pub async fn wait_function_ready(&self, name: &str, max: Duration) -> Result<(), AwsError> {

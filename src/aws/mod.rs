@@ -13,6 +13,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use scar_contract::time::Clock;
 
 pub mod buckets;
+pub mod failures;
 pub mod functions;
 pub mod host_prefix;
 pub mod invoke;

@@ -20,11 +20,25 @@ pub enum LocalCommand {
         #[arg(long, default_value_t = 900)]
         keep_warm: u64,
     },
+    /// Build the offline demo image (Debian's static busybox) as an OCI
+    /// layout in DIR and print its reference (`oci:DIR:demo`).
+    DemoImage {
+        /// Where the layout goes (kept if it is already there).
+        dir: PathBuf,
+    },
 }
 
 /// Runs a `local` subcommand.
 pub async fn run(g: &Global, command: LocalCommand) -> color_eyre::Result<()> {
-    let LocalCommand::Serve { port, keep_warm } = command;
+    let (port, keep_warm) = match command {
+        LocalCommand::Serve { port, keep_warm } => (port, keep_warm),
+        LocalCommand::DemoImage { dir } => {
+            let reference = scar_tui::app::demo::build_image(&dir)
+                .wrap_err_with(|| format!("building the demo image in {}", dir.display()))?;
+            println!("{reference}");
+            return Ok(());
+        }
+    };
     let data_dir: PathBuf = match &g.data_dir {
         Some(d) => d.clone(),
         None => LocalConfig::default_data_dir()?,

@@ -54,6 +54,38 @@ pub struct Spawn {
     pub clock: Clock,
 }
 
+/// Why an environment could not start; each says what Lambda would.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// Its `/tmp` could not be made.
+    #[error("{}: {source}", path.display())]
+    Workspace {
+        /// The folder.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// Its Runtime API could not listen.
+    #[error("runtime API: {0}")]
+    RuntimeApi(std::io::Error),
+    /// The code has no `bootstrap`.
+    #[error("Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]")]
+    NoBootstrap,
+    /// `bootstrap` could not be started.
+    #[error("Runtime exited with error: {0}")]
+    Start(std::io::Error),
+}
+
+impl SpawnError {
+    /// The `errorType` Lambda reports for it.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            SpawnError::NoBootstrap => "Runtime.InvalidEntrypoint",
+            _ => "Runtime.ExitError",
+        }
+    }
+}
+
 /// A running environment.
 #[derive(Debug)]
 pub struct Environment {
@@ -112,15 +144,18 @@ fn stream_name(id: &str, now_ms: i64) -> String {
 
 impl Environment {
     /// Starts the process. Init completes when it first asks for an event.
-    pub async fn spawn(spec: &Spawn, logs: Arc<LogStore>) -> Result<Arc<Environment>, String> {
+    pub async fn spawn(spec: &Spawn, logs: Arc<LogStore>) -> Result<Arc<Environment>, SpawnError> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let stream = stream_name(&id, spec.clock.now_ms());
         let tmp = spec.run_dir.join(&id).join("tmp");
-        std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        std::fs::create_dir_all(&tmp).map_err(|source| SpawnError::Workspace {
+            path: tmp.clone(),
+            source,
+        })?;
         let (stop, stop_rx) = watch::channel(false);
         let (api, next) = RuntimeApi::start(stop_rx)
             .await
-            .map_err(|e| format!("runtime API: {e}"))?;
+            .map_err(SpawnError::RuntimeApi)?;
 
         let mut cmd = tokio::process::Command::new(spec.code_dir.join("bootstrap"));
         cmd.env_clear()
@@ -163,10 +198,9 @@ impl Environment {
             Ok(c) => c,
             Err(e) => {
                 let what = if e.kind() == std::io::ErrorKind::NotFound {
-                    "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
-                        .to_owned()
+                    SpawnError::NoBootstrap
                 } else {
-                    format!("Runtime exited with error: {e}")
+                    SpawnError::Start(e)
                 };
                 let _ = stop.send(true);
                 let _ = std::fs::remove_dir_all(spec.run_dir.join(&id));

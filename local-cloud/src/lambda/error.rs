@@ -36,6 +36,14 @@ impl ApiError {
             ),
         }
     }
+    /// ResourceNotFoundException (404) with its own message.
+    pub fn not_found_message(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            error_type: "ResourceNotFoundException",
+            message: message.into(),
+        }
+    }
     /// ResourceConflictException (409).
     pub fn conflict(message: impl Into<String>) -> ApiError {
         ApiError {

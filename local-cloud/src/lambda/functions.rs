@@ -22,8 +22,23 @@ use crate::LocalError;
 /// The account id every ARN of the local cloud carries.
 pub const ACCOUNT: &str = "000000000000";
 
-/// A function's configuration, as stored.
+/// A function's asynchronous invocation settings, as stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EventInvokeConfig {
+    /// Retries after a failed attempt, 0 to 2 (Lambda's default: 2).
+    pub maximum_retry_attempts: Option<u32>,
+    /// Oldest event still attempted, 60 to 21,600 s (default: 6 h).
+    pub maximum_event_age_in_seconds: Option<u32>,
+    /// Where a record of an event that failed every attempt goes: an S3
+    /// bucket ARN (`arn:aws:s3:::BUCKET`), the destination the local cloud
+    /// delivers to.
+    pub on_failure: Option<String>,
+    /// When it was last set, seconds since the epoch (as Lambda answers it).
+    pub last_modified_s: f64,
+}
+
+/// A function's configuration, as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FunctionConfig {
     /// Name.
     pub name: String,
@@ -56,6 +71,9 @@ pub struct FunctionConfig {
     /// Resource policy statements.
     #[serde(default)]
     pub policy: Vec<Value>,
+    /// The asynchronous invocation settings (PutFunctionEventInvokeConfig).
+    #[serde(default)]
+    pub event_invoke: Option<EventInvokeConfig>,
     /// Bumped by every configuration or code update: environments of an
     /// older generation are retired.
     pub generation: u64,
@@ -259,33 +277,74 @@ pub fn decode_zip(code: &Value) -> Result<Code, ApiError> {
     Ok(Code { zip, sha256_b64 })
 }
 
+/// Why uploaded code could not be extracted.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// Not a readable zip (the uploader's fault).
+    #[error("{0}")]
+    Zip(#[from] zip::result::ZipError),
+    /// An entry would land outside the code folder (the uploader's fault).
+    #[error("zip entry {0:?} leaves the code folder")]
+    Leaves(String),
+    /// An entry could not be read (the uploader's fault).
+    #[error("{name}: {source}")]
+    Entry {
+        /// The entry.
+        name: String,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The code folder could not be written (the cloud's fault).
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: std::path::PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+}
+
+impl ExtractError {
+    /// True when the upload itself is at fault (Lambda's 400), not the disk.
+    pub fn is_bad_upload(&self) -> bool {
+        !matches!(self, ExtractError::Io { .. })
+    }
+}
+
+fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> ExtractError + '_ {
+    move |source| ExtractError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
 /// Extracts a zip into `dest` (created fresh), keeping Unix modes and
 /// refusing entries that would leave `dest`.
-pub fn extract_zip(zip: &[u8], dest: &Path) -> Result<(), String> {
+pub fn extract_zip(zip: &[u8], dest: &Path) -> Result<(), ExtractError> {
     let tmp = dest.with_extension("partial");
     let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip))?;
     for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(|e| e.to_string())?;
+        let mut entry = archive.by_index(i)?;
         let name = entry.name().to_owned();
         let rel = Path::new(&name);
         if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::ParentDir)) {
-            return Err(format!("zip entry {name:?} leaves the code folder"));
+            return Err(ExtractError::Leaves(name));
         }
         let out = tmp.join(rel);
         if entry.is_dir() {
-            std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+            std::fs::create_dir_all(&out).map_err(io_at(&out))?;
             continue;
         }
         if let Some(p) = out.parent() {
-            std::fs::create_dir_all(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            std::fs::create_dir_all(p).map_err(io_at(p))?;
         }
         let mut data = Vec::with_capacity(entry.size() as usize);
-        entry
-            .read_to_end(&mut data)
-            .map_err(|e| format!("{name}: {e}"))?;
-        std::fs::write(&out, &data).map_err(|e| format!("{}: {e}", out.display()))?;
+        if let Err(source) = entry.read_to_end(&mut data) {
+            return Err(ExtractError::Entry { name, source });
+        }
+        std::fs::write(&out, &data).map_err(io_at(&out))?;
         // Zips made without Unix modes (Windows tools) get 0755 for
         // `bootstrap`, as Lambda's own packaging advice requires.
         let mode = entry
@@ -294,10 +353,10 @@ pub fn extract_zip(zip: &[u8], dest: &Path) -> Result<(), String> {
             .filter(|m| *m != 0)
             .unwrap_or(if name == "bootstrap" { 0o755 } else { 0o644 });
         std::fs::set_permissions(&out, std::fs::Permissions::from_mode(mode))
-            .map_err(|e| format!("{}: {e}", out.display()))?;
+            .map_err(io_at(&out))?;
     }
     let _ = std::fs::remove_dir_all(dest);
-    std::fs::rename(&tmp, dest).map_err(|e| format!("{}: {e}", dest.display()))
+    std::fs::rename(&tmp, dest).map_err(io_at(dest))
 }
 
 /// Writes bytes by temp-then-rename.
@@ -332,8 +391,13 @@ pub fn save(root: &Path, cfg: &FunctionConfig, code: Option<&Code>) -> Result<()
     if let Some(code) = code {
         write_atomic(&dir.join("code.zip"), &code.zip)
             .map_err(|e| ApiError::service(e.to_string()))?;
-        extract_zip(&code.zip, &code_dir(root, cfg))
-            .map_err(|e| ApiError::invalid(format!("Could not unzip uploaded file: {e}")))?;
+        extract_zip(&code.zip, &code_dir(root, cfg)).map_err(|e| {
+            if e.is_bad_upload() {
+                ApiError::invalid(format!("Could not unzip uploaded file: {e}"))
+            } else {
+                ApiError::service(format!("storing the function's code failed: {e}"))
+            }
+        })?;
     }
     let bytes = serde_json::to_vec_pretty(cfg).map_err(|e| ApiError::service(e.to_string()))?;
     write_atomic(&dir.join("function.json"), &bytes)
@@ -450,6 +514,7 @@ mod tests {
             last_modified: String::new(),
             revision_id: String::new(),
             policy: vec![],
+            event_invoke: None,
             generation: 0,
         };
         assert!(apply_settings(&mut cfg, &json!({"MemorySize": 64})).is_err());

@@ -90,6 +90,26 @@ pub struct Lambda {
     released: Notify,
     stop: watch::Sender<bool>,
     queue: queue::Queue,
+    records: std::sync::OnceLock<Arc<dyn RecordSink>>,
+}
+
+/// Where Lambda delivers the records of failed asynchronous invocations
+/// (an on-failure destination bucket): the cloud's S3, wired in after both
+/// are built.
+pub trait RecordSink: Send + Sync + 'static {
+    /// Writes `body` as `s3://bucket/key`.
+    fn deliver(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+    ) -> futures_util::future::BoxFuture<'_, std::io::Result<()>>;
+}
+
+impl std::fmt::Debug for dyn RecordSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordSink")
+    }
 }
 
 /// Formats ms since the epoch as ISO 8601 UTC, always with milliseconds
@@ -128,6 +148,7 @@ impl Lambda {
             released: Notify::new(),
             stop: watch::channel(false).0,
             queue,
+            records: std::sync::OnceLock::new(),
         });
         tokio::spawn(reaper(Arc::downgrade(&lambda), lambda.stop.subscribe()));
         queue::start(&lambda);
@@ -283,7 +304,7 @@ impl Lambda {
         }
     }
 
-    fn count(&self, function: &str, name: &str, value: f64, unit: &str) {
+    pub(crate) fn count(&self, function: &str, name: &str, value: f64, unit: &str) {
         self.settings
             .metrics
             .put(datum(function, name, self.now_ms() as i64, value, unit));
@@ -330,11 +351,7 @@ impl Lambda {
                         self.release(name, None, true, false);
                         self.count(name, "Invocations", 1.0, "Count");
                         self.count(name, "Errors", 1.0, "Count");
-                        let error_type = if what.contains("bootstrap") {
-                            "Runtime.InvalidEntrypoint"
-                        } else {
-                            "Runtime.ExitError"
-                        };
+                        let error_type = what.error_type();
                         return Ok(InvokeResult {
                             request_id: request_id.to_owned(),
                             outcome: Outcome::error(
@@ -412,6 +429,11 @@ impl Lambda {
     /// Events that failed every attempt (newest last), for one function or all.
     pub fn failed_events(&self, name: Option<&str>) -> Vec<serde_json::Value> {
         self.queue.failed(name)
+    }
+
+    /// Sets where on-failure records are delivered (once).
+    pub fn set_record_sink(&self, sink: Arc<dyn RecordSink>) {
+        let _ = self.records.set(sink);
     }
 
     /// Events still queued or being retried.

@@ -265,10 +265,22 @@ fn spawn_worker(lambda: Weak<Lambda>, function: String) -> mpsc::UnboundedSender
 
 async fn attempt(lambda: &Arc<Lambda>, mut ev: Queued) {
     ev.attempts += 1;
-    if lambda.queue.now_ms().saturating_sub(ev.enqueued_ms) > MAX_AGE_MS {
-        lambda
-            .queue
-            .record_failure(&ev, "EventAgeExceeded: the event was older than 6 hours");
+    // The function's own settings (PutFunctionEventInvokeConfig), else Lambda's defaults.
+    let settings = lambda.config(&ev.function).and_then(|c| c.event_invoke);
+    let max_attempts = settings
+        .as_ref()
+        .and_then(|s| s.maximum_retry_attempts)
+        .map_or(MAX_ATTEMPTS, |r| r + 1);
+    let max_age_ms = settings
+        .as_ref()
+        .and_then(|s| s.maximum_event_age_in_seconds)
+        .map_or(MAX_AGE_MS, |s| u64::from(s) * 1000);
+    if lambda.queue.now_ms().saturating_sub(ev.enqueued_ms) > max_age_ms {
+        let why = format!(
+            "EventAgeExceeded: the event was older than {} s",
+            max_age_ms / 1000
+        );
+        fail(lambda, &ev, "EventAgeExceeded", &why).await;
         return;
     }
     let result = lambda
@@ -283,16 +295,17 @@ async fn attempt(lambda: &Arc<Lambda>, mut ev: Queued) {
         },
         Err(e) if e.error_type == "ResourceNotFoundException" => {
             // The function is gone: retrying cannot help.
-            lambda
-                .queue
-                .record_failure(&ev, &format!("{}: {}", e.error_type, e.message));
+            let why = format!("{}: {}", e.error_type, e.message);
+            fail(lambda, &ev, "ResourceNotFound", &why).await;
             return;
         }
         Err(e) => Some(format!("{}: {}", e.error_type, e.message)),
     };
     match error {
         None => lambda.queue.done(&ev),
-        Some(err) if ev.attempts >= MAX_ATTEMPTS => lambda.queue.record_failure(&ev, &err),
+        Some(err) if ev.attempts >= max_attempts => {
+            fail(lambda, &ev, "RetriesExhausted", &err).await;
+        }
         Some(err) => {
             let delay = lambda.settings.retry_delays[(ev.attempts as usize - 1).min(1)];
             ev.not_before_ms = lambda.queue.now_ms() + delay.as_millis() as u64;
@@ -303,4 +316,61 @@ async fn attempt(lambda: &Arc<Lambda>, mut ev: Queued) {
             let _ = lambda.queue.tx.send(ev);
         }
     }
+}
+
+/// An event that will not be attempted again: delivered to the function's
+/// on-failure destination (an S3 bucket) when it has one, as Lambda does,
+/// then recorded and settled. A delivery that fails is counted in
+/// `DestinationDeliveryFailures`, as on AWS, and the event is still settled.
+async fn fail(lambda: &Arc<Lambda>, ev: &Queued, condition: &str, error: &str) {
+    let destination = lambda
+        .config(&ev.function)
+        .and_then(|c| c.event_invoke)
+        .and_then(|s| s.on_failure);
+    if let Some(bucket) = destination
+        .as_deref()
+        .and_then(super::routes::event_invoke::s3_destination_bucket)
+        && let Some(sink) = lambda.records.get()
+    {
+        let now = lambda.queue.now_ms();
+        let stamp = super::iso8601(now);
+        let record = serde_json::json!({
+            "version": "1.0",
+            "timestamp": stamp,
+            "requestContext": {
+                "requestId": ev.id,
+                "functionArn": format!("{}:$LATEST", super::functions::function_arn(&lambda.settings.region, &ev.function)),
+                "condition": condition,
+                "approximateInvokeCount": ev.attempts,
+            },
+            "requestPayload": serde_json::from_str::<serde_json::Value>(&ev.payload)
+                .unwrap_or_else(|_| serde_json::Value::String(ev.payload.clone())),
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {"errorMessage": error},
+        });
+        let key = format!(
+            "{}{}/{}-{}",
+            contract_failure_prefix(&ev.function),
+            &stamp[..10].replace('-', "/"),
+            &stamp[..19].replace(':', "."),
+            ev.id
+        );
+        if let Err(e) = sink
+            .deliver(bucket, &key, record.to_string().into_bytes())
+            .await
+        {
+            tracing::warn!(function = %ev.function, error = %e, "on-failure record not delivered");
+            lambda.count(&ev.function, "DestinationDeliveryFailures", 1.0, "Count");
+        }
+    }
+    lambda.queue.record_failure(ev, error);
+}
+
+/// Where a function's on-failure records go in the destination bucket.
+fn contract_failure_prefix(function: &str) -> String {
+    scar_contract::function::failure_record_prefix(function)
 }

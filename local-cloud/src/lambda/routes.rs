@@ -21,11 +21,13 @@ use crate::server::ServiceRequest;
 
 mod concurrency;
 mod crud;
+pub mod event_invoke;
 mod invoke;
 mod policy;
 
 use concurrency::put_concurrency;
 use crud::{create, delete, get, list, update_code, update_config};
+use event_invoke::{delete_event_invoke, get_event_invoke, put_event_invoke};
 use invoke::invoke;
 pub use invoke::{MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD};
 use policy::{add_permission, get_policy, remove_permission};
@@ -101,6 +103,18 @@ pub async fn route(lambda: &Arc<Lambda>, req: ServiceRequest) -> Result<Response
         ["2015-03-31", "functions", f, "policy"] if m == Method::GET => get_policy(lambda, f),
         ["2015-03-31", "functions", f, "policy", sid] if m == Method::DELETE => {
             remove_permission(lambda, f, sid)
+        }
+        ["2019-09-25", "functions", f, "event-invoke-config"] if m == Method::PUT => {
+            put_event_invoke(lambda, f, &req, false)
+        }
+        ["2019-09-25", "functions", f, "event-invoke-config"] if m == Method::POST => {
+            put_event_invoke(lambda, f, &req, true)
+        }
+        ["2019-09-25", "functions", f, "event-invoke-config"] if m == Method::GET => {
+            get_event_invoke(lambda, f)
+        }
+        ["2019-09-25", "functions", f, "event-invoke-config"] if m == Method::DELETE => {
+            delete_event_invoke(lambda, f)
         }
         ["2017-10-31", "functions", f, "concurrency"] if m == Method::PUT => {
             put_concurrency(lambda, f, &req)

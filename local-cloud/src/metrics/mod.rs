@@ -227,7 +227,7 @@ impl MetricStore {
         };
         let input = match input {
             Ok(n) => n,
-            Err(msg) => return error(protocol, "SerializationException", &msg),
+            Err(e) => return error(protocol, "SerializationException", &e.to_string()),
         };
         match self.call(&op, &input) {
             Some(Ok(out)) => match protocol {

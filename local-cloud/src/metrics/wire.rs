@@ -40,6 +40,18 @@ pub enum Node {
 
 static NULL: Node = Node::Null;
 
+/// A request body that is not the protocol's encoding (CloudWatch's
+/// `SerializationException`).
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// Not CBOR.
+    #[error("invalid CBOR body: {0}")]
+    Cbor(String),
+    /// Not JSON.
+    #[error("invalid JSON body: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
 impl Node {
     /// The member `key` of a structure, or `Null`.
     pub fn get(&self, key: &str) -> &Node {
@@ -116,12 +128,12 @@ impl Node {
     }
 
     /// Reads a rpcv2Cbor body (empty means an empty structure).
-    pub fn from_cbor(body: &[u8]) -> Result<Node, String> {
+    pub fn from_cbor(body: &[u8]) -> Result<Node, BodyError> {
         if body.is_empty() {
             return Ok(Node::Map(Vec::new()));
         }
         let v: ciborium::Value =
-            ciborium::from_reader(body).map_err(|e| format!("invalid CBOR body: {e}"))?;
+            ciborium::from_reader(body).map_err(|e| BodyError::Cbor(e.to_string()))?;
         Ok(Node::from_cbor_value(v))
     }
 
@@ -154,12 +166,11 @@ impl Node {
     }
 
     /// Reads an awsJson1_0 body (empty means an empty structure).
-    pub fn from_json(body: &[u8]) -> Result<Node, String> {
+    pub fn from_json(body: &[u8]) -> Result<Node, BodyError> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Node::Map(Vec::new()));
         }
-        let v: serde_json::Value =
-            serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))?;
+        let v: serde_json::Value = serde_json::from_slice(body).map_err(BodyError::Json)?;
         Ok(Node::from_json_value(v))
     }
 

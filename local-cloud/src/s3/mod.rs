@@ -20,6 +20,7 @@ mod layout;
 mod notification_api;
 mod notification_store;
 mod notifications;
+mod records;
 mod service;
 mod small_objects;
 
@@ -49,6 +50,8 @@ pub trait ObjectCreatedSink: Send + Sync + 'static {
         true
     }
 }
+
+pub use records::RecordWriter;
 
 /// Builds the S3 service over the S3 data folder `dir`, checking SigV4
 /// against `key` and reporting created objects in `region` to `sink`.

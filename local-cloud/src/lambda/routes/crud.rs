@@ -52,6 +52,7 @@ pub(super) fn create(
         last_modified: String::new(),
         revision_id: String::new(),
         policy: Vec::new(),
+        event_invoke: None,
         generation: 1,
     };
     functions::apply_settings(&mut cfg, &body)?;
