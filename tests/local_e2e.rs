@@ -179,18 +179,7 @@ async fn twenty_objects_trigger_twenty_runs_with_logs_and_metrics() {
         keys.contains(&"done/file 07.txt.out".to_owned()),
         "{keys:?}"
     );
-    let body = s3c
-        .get_object()
-        .bucket("output")
-        .key("done/file 07.txt.out")
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
+    let body = object_bytes(&s3c, "output", "done/file 07.txt.out").await;
     assert_eq!(&body[..], b"HELLO NUMBER 7\n");
 
     // Logs: one START, END, REPORT and metrics line per request.

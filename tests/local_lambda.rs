@@ -564,18 +564,7 @@ async fn failed_events_go_to_the_s3_on_failure_destination() {
     if let Some(id) = request_id {
         assert_eq!(records[0].request_id, id);
     }
-    let body = s3c
-        .get_object()
-        .bucket("failures")
-        .key(&records[0].key)
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
+    let body = object_bytes(&s3c, "failures", &records[0].key).await;
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["requestContext"]["approximateInvokeCount"], 2, "{v}");
     assert_eq!(v["requestPayload"]["input"], "x", "{v}");

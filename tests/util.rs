@@ -112,6 +112,21 @@ client_fn!(lambda, aws_sdk_lambda);
 client_fn!(logs, aws_sdk_cloudwatchlogs);
 client_fn!(cloudwatch, aws_sdk_cloudwatch);
 
+/// The bytes of `s3://bucket/key`, read through the SDK.
+pub async fn object_bytes(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> bytes::Bytes {
+    s3.get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("get s3://{bucket}/{key}: {e:?}"))
+        .body
+        .collect()
+        .await
+        .expect("object body")
+        .into_bytes()
+}
+
 /// Every log event of `function`'s log group (`/aws/lambda/NAME`), all
 /// FilterLogEvents pages, interleaved in time order.
 pub async fn function_log_events(
