@@ -26,7 +26,7 @@ export SCAR_SUPERVISOR="$target/scar-supervisor"
 echo "== serving the local cloud (data in $demo/cloud)"
 "$scar" --data-dir "$demo/cloud" local serve --port 0 > "$demo/serve.env" 2> "$demo/serve.log" &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+trap 'st=$?; kill $server 2>/dev/null; wait $server 2>/dev/null || true; exit $st' EXIT
 for _ in $(seq 100); do [ -s "$demo/cloud/endpoint.json" ] && break; sleep 0.1; done
 cat "$demo/serve.env" | sed 's/SECRET_ACCESS_KEY=.*/SECRET_ACCESS_KEY=<in the data folder>/'
 s() { "$scar" --data-dir "$demo/cloud" "$@"; }
