@@ -190,6 +190,18 @@ pub fn supervisor_bin() -> PathBuf {
             } else {
                 cmd.args(["test", "--workspace", "--no-run"]);
             }
+            // Without the variables Cargo sets for a running test
+            // (CARGO_PKG_NAME, CARGO_MANIFEST_DIR...): build scripts that
+            // watch them would see another value than in the outer build
+            // and rebuild half the tree, back and forth, on every run.
+            for (k, _) in std::env::vars_os() {
+                let k = k.to_string_lossy().into_owned();
+                if (k.starts_with("CARGO_") && k != "CARGO_HOME" && k != "CARGO_TARGET_DIR")
+                    || k == "OUT_DIR"
+                {
+                    cmd.env_remove(k);
+                }
+            }
             cmd.arg("-q")
                 .arg("--manifest-path")
                 .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
