@@ -116,6 +116,11 @@ pub struct DeployReport {
     pub buckets_created: Vec<String>,
     /// Notification entries the function has on its input bucket.
     pub notifications: usize,
+    /// Where Lambda records the events that failed every attempt
+    /// (`s3://BUCKET/aws/lambda/async/NAME/`), if set.
+    pub failure_records: Option<String>,
+    /// What did not go as planned but does not stop the function working.
+    pub warnings: Vec<String>,
     /// Lambda's state at the end (`Active`).
     pub state: String,
 }
@@ -301,13 +306,28 @@ pub async fn deploy(cloud: &Cloud, def: &FunctionDefinition) -> Result<DeployRep
     // Events that fail every attempt are recorded in a bucket of the
     // function's own (its first output's, else its input's), where `run`
     // and `status` read them back: the same on AWS and the local cloud.
+    let mut warnings = Vec::new();
+    let mut failure_records = None;
     if let Some(bucket) = def
         .outputs
         .first()
         .or(def.input.as_ref())
         .map(|s| s.bucket.clone())
     {
-        cloud.set_failure_destination(name, &bucket).await?;
+        match cloud.set_failure_destination(name, &bucket).await {
+            Ok(()) => {
+                failure_records = Some(format!(
+                    "s3://{bucket}/{}",
+                    scar_contract::function::failure_record_prefix(name)
+                ));
+            }
+            // AWS checks that the function's role may write there; without
+            // it the function still runs, and `run --wait` follows the logs.
+            Err(e) if cloud.backend == Backend::Aws => warnings.push(format!(
+                "failed events will not be recorded in s3://{bucket}: {e}; grant the function's role s3:PutObject on that bucket and run init again"
+            )),
+            Err(e) => return Err(e.into()),
+        }
     }
 
     // A function that moved to another input bucket (or lost its input)
@@ -352,6 +372,8 @@ pub async fn deploy(cloud: &Cloud, def: &FunctionDefinition) -> Result<DeployRep
         outputs: def.outputs.iter().map(Storage::describe).collect(),
         buckets_created,
         notifications,
+        failure_records,
+        warnings,
         state,
     })
 }

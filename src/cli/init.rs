@@ -166,8 +166,14 @@ pub fn print_report(r: &DeployReport) {
     for o in &r.outputs {
         println!("  output   {o}");
     }
+    if let Some(f) = &r.failure_records {
+        println!("  failures {f} (events that failed every attempt)");
+    }
     if !r.buckets_created.is_empty() {
         println!("  created  buckets {}", r.buckets_created.join(", "));
+    }
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
     }
     if let Some(deploy::package::Bootstrap::Wrapper(p)) = &r.bootstrap {
         println!(
