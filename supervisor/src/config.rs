@@ -45,8 +45,8 @@ pub fn image_store(cache_dir: Option<PathBuf>) -> Result<ImageStore, ConfigError
         .or_else(|| var("SCAR_CACHE_DIR").map(PathBuf::from))
         .unwrap_or_else(|| work_root().join("scar"));
     let cache = Cache::open(&dir).map_err(|e| ConfigError(e.to_string()))?;
-    let refresh =
-        Refresh::parse(&var("SCAR_IMAGE_REFRESH").unwrap_or_default()).map_err(ConfigError)?;
+    let refresh = Refresh::parse(&var("SCAR_IMAGE_REFRESH").unwrap_or_default())
+        .map_err(|e| ConfigError(e.to_string()))?;
     let credentials = match (var("SCAR_REGISTRY_USER"), var("SCAR_REGISTRY_PASSWORD")) {
         (Some(u), Some(p)) => Some((u, p)),
         (None, None) => None,

@@ -85,21 +85,22 @@ pub enum Refresh {
 
 impl Refresh {
     /// Parses `SCAR_IMAGE_REFRESH`: `never`, `always`, or a number of seconds.
-    pub fn parse(text: &str) -> Result<Refresh, String> {
+    pub fn parse(text: &str) -> Result<Refresh, BadRefresh> {
         match text.trim() {
             "" | "never" => Ok(Refresh::Never),
             "always" => Ok(Refresh::Always),
             n => n
                 .parse::<u64>()
                 .map(|s| Refresh::After(Duration::from_secs(s)))
-                .map_err(|_| {
-                    format!(
-                        "SCAR_IMAGE_REFRESH={text:?}: write never, always or a number of seconds"
-                    )
-                }),
+                .map_err(|_| BadRefresh(text.to_owned())),
         }
     }
 }
+
+/// A `SCAR_IMAGE_REFRESH` that is none of the three forms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("SCAR_IMAGE_REFRESH={0:?}: write never, always or a number of seconds")]
+pub struct BadRefresh(pub String);
 
 /// Registry access settings.
 #[derive(Debug, Clone, Default)]
