@@ -68,6 +68,16 @@ pub enum EnvShapeError {
     },
 }
 
+/// Whether `name` is a valid Lambda function name: 1 to 64 of
+/// `[A-Za-z0-9-_]`, as AWS checks it.
+pub fn is_valid_function_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Checks a bucket name against S3's naming rules.
 pub fn check_bucket(name: &str) -> Result<(), InvalidBucket> {
     let bytes = name.as_bytes();

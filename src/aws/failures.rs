@@ -25,14 +25,7 @@ impl Cloud {
         bucket: &str,
         key: &str,
     ) -> Result<Option<FailureRecord>, AwsError> {
-        let out = self
-            .s3
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| AwsError::call("GetObject", format!("s3://{bucket}/{key}"), &e))?;
+        let out = self.open_object(bucket, key).await?;
         let bytes = out.body.collect().await.map_err(|e| AwsError::Call {
             op: "GetObject",
             target: format!("s3://{bucket}/{key}"),

@@ -200,6 +200,21 @@ impl Cloud {
             })
     }
 
+    /// GetObject of `s3://bucket/key`: the response, its body still to read.
+    pub async fn open_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, AwsError> {
+        self.s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| AwsError::call("GetObject", format!("s3://{bucket}/{key}"), &e))
+    }
+
     /// A listing of `bucket` under `prefix`, read page by page.
     pub fn list_objects(&self, bucket: &str, prefix: &str) -> ObjectPages {
         ObjectPages {

@@ -325,14 +325,7 @@ impl Cloud {
         tokio::fs::create_dir_all(parent)
             .await
             .map_err(|e| ObjectError::io(parent, e))?;
-        let out = self
-            .s3
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| AwsError::call("GetObject", format!("s3://{bucket}/{key}"), &e))?;
+        let out = self.open_object(bucket, key).await?;
         let name = dest
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

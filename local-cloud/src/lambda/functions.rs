@@ -130,12 +130,7 @@ pub fn name_from_ref(reference: &str) -> &str {
 
 /// Checks a function name as AWS does.
 pub fn validate_name(name: &str) -> Result<(), ApiError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
+    if scar_contract::function::is_valid_function_name(name) {
         Ok(())
     } else {
         Err(ApiError::invalid(format!(

@@ -40,6 +40,26 @@ impl RecordWriter {
     }
 }
 
+/// A request made inside the cloud (no client, no credentials): how the
+/// cloud calls s3s-fs itself, and how the tests do.
+pub(crate) fn in_process_request<T>(
+    input: T,
+    method: http::Method,
+    uri: http::Uri,
+) -> s3s::S3Request<T> {
+    s3s::S3Request {
+        input,
+        method,
+        uri,
+        headers: http::HeaderMap::new(),
+        extensions: http::Extensions::new(),
+        credentials: None,
+        region: None,
+        service: None,
+        trailing_headers: None,
+    }
+}
+
 impl RecordSink for RecordWriter {
     fn deliver(
         &self,
@@ -59,17 +79,7 @@ impl RecordSink for RecordWriter {
         let target = format!("s3://{bucket}/{key}");
         Box::pin(async move {
             let uri = uri.map_err(|e| std::io::Error::other(format!("{target}: {e}")))?;
-            let req = s3s::S3Request {
-                input,
-                method: http::Method::PUT,
-                uri,
-                headers: http::HeaderMap::new(),
-                extensions: http::Extensions::new(),
-                credentials: None,
-                region: None,
-                service: None,
-                trailing_headers: None,
-            };
+            let req = in_process_request(input, http::Method::PUT, uri);
             self.fs
                 .put_object(req)
                 .await

@@ -21,12 +21,7 @@ const SET_BY_DEPLOY: &[(&str, &str)] = &[
 
 /// A Lambda function name: 1 to 64 of `[A-Za-z0-9-_]`.
 pub fn name(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
+    if scar_contract::function::is_valid_function_name(name) {
         Ok(())
     } else {
         Err(format!(

@@ -137,17 +137,11 @@ mod tests {
     use s3s::{S3Request, S3Response, S3Result};
 
     fn request<T>(input: T) -> S3Request<T> {
-        S3Request {
+        crate::s3::records::in_process_request(
             input,
-            method: http::Method::GET,
-            uri: http::Uri::from_static("/"),
-            headers: http::HeaderMap::new(),
-            extensions: http::Extensions::new(),
-            credentials: None,
-            region: None,
-            service: None,
-            trailing_headers: None,
-        }
+            http::Method::GET,
+            http::Uri::from_static("/"),
+        )
     }
 
     fn put_input(key: &str, body: &'static [u8]) -> PutObjectInput {
